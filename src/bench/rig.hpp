@@ -1,0 +1,75 @@
+// Bench (rig) descriptions: plain data read from rig/*.json, validated once at start-up with
+// errors naming the file and the JSON pointer. The description alone decides whether pumprig
+// talks to hardware or starts the simulated bench (like ros2_control's hardware description).
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/units.hpp"
+
+namespace pumprig::bench {
+
+struct PumpLinkConfig {
+    enum class Backend { Termios, Serialport, Tcp };
+    Backend backend = Backend::Termios;
+    std::string device;        // serial device path (termios, serialport)
+    int baud = 115200;
+    char parity = 'N';
+    int stop_bits = 1;
+    std::string host;          // tcp (ser2net)
+    int port = 0;
+    int response_timeout_ms = 300;
+    int retries = 3;
+};
+
+struct PumpKeySource {
+    std::string env;           // name of an environment variable holding 64 hex digits
+    std::string file;          // a file only its owner can read, holding 64 hex digits
+    bool test_key = false;     // the ITB family's published test key (ICD section 3)
+};
+
+struct MeterLinkConfig {
+    enum class Kind { Rtu, Tcp };
+    Kind kind = Kind::Rtu;
+    std::string device;
+    int baud = 19200;
+    char parity = 'E';
+    int data_bits = 8;
+    int stop_bits = 1;
+    std::string host;
+    int port = 502;
+    int unit_id = 1;
+    int response_timeout_ms = 100;
+    std::filesystem::path profile;  // register map, e.g. fixtures/meters/lf-2000.json
+};
+
+struct SimulatorConfig {
+    bool enabled = false;      // pumprig starts pumprig-sim itself and stops it at the end
+    bool realtime = false;     // default virtual time
+    double speed = 1.0;
+    std::string pump_model = "ITB-40";
+    std::string pump_serial = "SIM0001";
+    bool meter_over_tcp = false;  // read the simulated meter over Modbus TCP instead of RTU
+    double line_tau_s = 20.0;
+    double battery_pct = 100.0;
+};
+
+struct RigDescription {
+    std::filesystem::path file;
+    std::string name;
+    std::string description;
+    double time_scale = 1.0;   // bench seconds per wall second, for a bench started separately
+    SimulatorConfig simulator;
+    PumpLinkConfig pump;
+    PumpKeySource key;
+    MeterLinkConfig meter;
+    std::filesystem::path lock_dir = "/tmp";
+};
+
+// Reads and validates a rig description. Relative paths inside it (key file, profile) are
+// resolved against the project root given (normally the source tree).
+Result<RigDescription> load_rig(const std::filesystem::path& file, const std::filesystem::path& root);
+
+}  // namespace pumprig::bench

@@ -1,0 +1,71 @@
+// pumprig-sim: the simulated bench. A pump model served on a pseudo-terminal, speaking the pump
+// ICD, and an LF-2000 meter model served as a Modbus RTU server on another pseudo-terminal and
+// optionally as Modbus TCP on a loopback port, both fed by one fluid line. Every byte takes the
+// same path as on a real bench.
+//
+// Control channel (stdin/stdout, one line each way), used by pumprig and by test fixtures:
+//   on start:   READY pump=<pty> meter=<pty> meter_tcp=<host:port|-> clock_ms=<bench ms> mode=<virtual|realtime>
+//   ADVANCE <ms>     (virtual time) advance the models by <ms>; answers "OK clock_ms=<ms>"
+//   CLOCK            answers "OK clock_ms=<ms>"
+//   FAULT <name> [args]  inject a fault (motor_stall, air <n>, freeze, battery <pct>); "OK" or "ERR <why>"
+//   QUIT             exit 0 (end of stdin does the same)
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+
+#include "sim_bench.hpp"
+
+namespace po = boost::program_options;
+using namespace pumprig;
+
+int main(int argc, char** argv) {
+    sim::SimOptions opt;
+    std::string time_mode = "virtual";
+    double start_unix_s = to_unix_seconds(kDefaultVirtualEpoch);
+    po::options_description desc(
+        "pumprig-sim: simulated pump and flow meter over pseudo-terminals (and loopback TCP).\n"
+        "Prints a READY line on stdout, then takes control commands on stdin.\nOptions");
+    desc.add_options()
+        ("help,h", "show this help")
+        ("time", po::value(&time_mode)->default_value("virtual"), "virtual (advanced by ADVANCE commands) or realtime")
+        ("speed", po::value(&opt.speed)->default_value(1.0), "realtime only: bench seconds per wall second")
+        ("seed", po::value(&opt.seed)->default_value(1), "seed for every random source (meter noise, pump nonces)")
+        ("start", po::value(&start_unix_s), "bench clock at start, Unix seconds (default 2026-01-01T00:00:00Z)")
+        ("pump-model", po::value(&opt.pump_model)->default_value("ITB-40"), "ITB-20 or ITB-40")
+        ("pump-serial", po::value(&opt.pump_serial)->default_value("SIM0001"), "pump serial number")
+        ("meter-serial", po::value(&opt.meter_serial)->default_value("LF0001"), "meter serial number")
+        ("meter-profile", po::value(&opt.meter_profile), "meter register map (default fixtures/meters/lf-2000.json)")
+        ("meter-unit", po::value(&opt.meter_unit_id)->default_value(1), "Modbus unit id of the meter")
+        ("meter-tcp", po::value(&opt.meter_tcp_port)->default_value(-1), "also serve Modbus TCP on 127.0.0.1:PORT (0: any free port)")
+        ("line-tau", po::value(&opt.line_tau_s)->default_value(20.0), "fluid line time constant, seconds")
+        ("battery", po::value(&opt.battery_pct)->default_value(100.0), "initial battery charge, percent");
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, desc), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig-sim: " << e.what() << "\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << desc << "\n";
+        return 0;
+    }
+    if (time_mode != "virtual" && time_mode != "realtime") {
+        std::cerr << "pumprig-sim: --time must be virtual or realtime, not '" << time_mode << "'\n";
+        return 2;
+    }
+    opt.realtime = time_mode == "realtime";
+    opt.start = BenchTime{Millis{static_cast<long long>(start_unix_s * 1000.0 + 0.5)}};
+    if (opt.meter_profile.empty()) opt.meter_profile = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures/meters/lf-2000.json";
+
+    try {
+        sim::SimBench bench(opt);
+        return bench.serve(STDIN_FILENO, STDOUT_FILENO);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig-sim: " << e.what() << "\n";
+        return 3;
+    }
+}
