@@ -1,0 +1,161 @@
+#include "bench/sim_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+extern char** environ;
+
+namespace pumprig::bench {
+
+Result<SimProcess> SimProcess::start(const std::string& program, const std::vector<std::string>& args,
+                                     std::chrono::milliseconds ready_timeout) {
+    int in_pipe[2], out_pipe[2];
+    if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0)
+        return fail(ErrorKind::Io, std::string("cannot create pipes for the simulator: ") + std::strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in_pipe[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], STDOUT_FILENO);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    SimProcess p;
+    const int rc = posix_spawn(&p.pid_, program.c_str(), &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    p.to_child_ = in_pipe[1];
+    p.from_child_ = out_pipe[0];
+    if (rc != 0) {
+        p.pid_ = -1;
+        return fail(ErrorKind::Io, "cannot start the simulator " + program + ": " + std::strerror(rc));
+    }
+    auto line = p.read_line(ready_timeout);
+    if (!line) return fail(ErrorKind::Io, "the simulator " + program + " did not get ready: " + line.error().message);
+    std::istringstream words(*line);
+    std::string word;
+    words >> word;
+    if (word != "READY") return fail(ErrorKind::Protocol, "the simulator's first line is not READY", {}, {}, *line);
+    while (words >> word) {
+        const auto eq = word.find('=');
+        if (eq != std::string::npos) p.ready_[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    if (!p.ready_.count("pump") || !p.ready_.count("meter") || !p.ready_.count("clock_ms"))
+        return fail(ErrorKind::Protocol, "the simulator's READY line lacks pump=, meter= or clock_ms=", {}, {}, *line);
+    p.clock_ = BenchTime{Millis{std::stoll(p.ready_.at("clock_ms"))}};
+    return p;
+}
+
+SimProcess::SimProcess(SimProcess&& o) noexcept { *this = std::move(o); }
+
+SimProcess& SimProcess::operator=(SimProcess&& o) noexcept {
+    if (this != &o) {
+        stop();
+        pid_ = std::exchange(o.pid_, -1);
+        to_child_ = std::exchange(o.to_child_, -1);
+        from_child_ = std::exchange(o.from_child_, -1);
+        buffer_ = std::move(o.buffer_);
+        ready_ = std::move(o.ready_);
+        clock_ = o.clock_;
+    }
+    return *this;
+}
+
+SimProcess::~SimProcess() { stop(); }
+
+Result<std::string> SimProcess::read_line(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        const auto nl = buffer_.find('\n');
+        if (nl != std::string::npos) {
+            std::string line = buffer_.substr(0, nl);
+            buffer_.erase(0, nl + 1);
+            return line;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return fail(ErrorKind::Timeout, "no answer from the simulator within " + std::to_string(timeout.count()) + " ms");
+        pollfd pfd{from_child_, POLLIN, 0};
+        const int n = poll(&pfd, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) continue;
+        char buf[4096];
+        const ssize_t got = read(from_child_, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return fail(ErrorKind::LinkLost, "the simulator closed its control channel (exited?)");
+        buffer_.append(buf, static_cast<std::size_t>(got));
+    }
+}
+
+Result<std::string> SimProcess::command(const std::string& line) {
+    if (pid_ < 0) return fail(ErrorKind::LinkLost, "the simulator is not running");
+    const std::string out = line + "\n";
+    if (write(to_child_, out.data(), out.size()) != static_cast<ssize_t>(out.size()))
+        return fail(ErrorKind::LinkLost, "cannot write to the simulator's control channel", {}, line);
+    // Advancing a long stretch of virtual time takes wall time: allow for it.
+    auto reply = read_line(std::chrono::seconds(120));
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->starts_with("OK")) return reply->size() > 3 ? reply->substr(3) : std::string{};
+    return fail(ErrorKind::DeviceError, "the simulator refused the command", "SIM", line, *reply);
+}
+
+Result<BenchTime> SimProcess::advance(Millis d) {
+    auto r = command("ADVANCE " + std::to_string(d.count()));
+    if (!r) return std::unexpected(r.error());
+    const auto eq = r->find("clock_ms=");
+    if (eq == std::string::npos) return fail(ErrorKind::Protocol, "ADVANCE answer lacks clock_ms=", {}, {}, *r);
+    clock_ = BenchTime{Millis{std::stoll(r->substr(eq + 9))}};
+    return clock_;
+}
+
+void SimProcess::stop(std::chrono::milliseconds grace) {
+    if (pid_ > 0) {
+        if (to_child_ >= 0) {
+            const char quit[] = "QUIT\n";
+            [[maybe_unused]] auto w = write(to_child_, quit, sizeof quit - 1);
+        }
+        const auto deadline = std::chrono::steady_clock::now() + grace;
+        int status = 0;
+        bool reaped = false;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const pid_t r = waitpid(pid_, &status, WNOHANG);
+            if (r == pid_ || r < 0) { reaped = true; break; }
+            // Wait for the child's stdout to close (it exits) rather than sleeping blindly.
+            pollfd pfd{from_child_, POLLIN, 0};
+            poll(&pfd, 1, 20);
+            if (pfd.revents & (POLLHUP | POLLIN)) {
+                char buf[256];
+                if (read(from_child_, buf, sizeof buf) <= 0) { waitpid(pid_, &status, 0); reaped = true; break; }
+            }
+        }
+        if (!reaped) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, &status, 0);
+        }
+        pid_ = -1;
+    }
+    if (to_child_ >= 0) close(to_child_);
+    if (from_child_ >= 0) close(from_child_);
+    to_child_ = from_child_ = -1;
+}
+
+WallClock::WallClock(double time_scale)
+    : scale_(time_scale),
+      steady0_(std::chrono::steady_clock::now()),
+      bench0_(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now())) {}
+
+BenchTime WallClock::now() const {
+    const auto wall = std::chrono::steady_clock::now() - steady0_;
+    const double ms = std::chrono::duration<double, std::milli>(wall).count() * scale_;
+    return bench0_ + Millis{static_cast<long long>(ms)};
+}
+
+}  // namespace pumprig::bench
