@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/units.hpp"
 #include "verify/checks.hpp"
 #include "verify/samples.hpp"
@@ -57,12 +58,19 @@ struct IecAnalysis {
     double mean_flow_ul_h = 0;          // over T1..T2, from the total volume
     double mean_error_pct = 0;          // 100 (mean_flow - r) / r
     std::vector<TrumpetPoint> trumpet;  // one per P, in the order asked
-    bool complete = false;              // every interval of the periods had valid data
+    // Every interval of the start-up and analysis periods had valid data (the checks need only
+    // the analysis period's).
+    bool complete = false;
     std::vector<CheckResult> checks;    // mean error, then one per trumpet window
 };
 
+// Checks S > 0, T1 < T2, T1, T2, T0 and every P whole multiples of S, limits finite; the error
+// names the field and what was expected.
+Result<void> validate(const IecParams& params);
+
 // `start`: when the set rate began (the infusion start). Intervals beyond the last sample
-// make the analysis incomplete (INCONCLUSIVE checks), never a crash.
+// make the analysis incomplete (INCONCLUSIVE checks), never a crash. Parameters that fail
+// validate(), or a set rate not above 0, throw std::invalid_argument with validate's message.
 IecAnalysis analyse_iec60601(std::span<const Sample> samples, BenchTime start, FlowRate set_rate,
                              const IecParams& params);
 

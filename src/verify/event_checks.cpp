@@ -1,0 +1,247 @@
+// Checks over the pump's events and answers: dedupe, expected events, unexpected alarms,
+// STEP event timing, command answers.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <tuple>
+
+#include "verify/checks.hpp"
+#include "verify/internal.hpp"
+
+namespace pumprig::verify {
+
+using internal::judge;
+using internal::kInf;
+using internal::make_result;
+using internal::num;
+using internal::seconds;
+
+std::vector<PumpEventRecord> dedupe_events(std::span<const PumpEventRecord> events) {
+    std::vector<PumpEventRecord> out;
+    // (n, pump_t in ms) seen since the last BOOT. A re-sent BOOT repeats its own (n, t) and is
+    // dropped before it could open another boot.
+    std::set<std::pair<std::uint32_t, long long>> seen;
+    for (const auto& e : events) {
+        const auto key = std::make_pair(e.n, std::llround(e.pump_t * 1000.0));
+        if (seen.contains(key)) continue;
+        if (e.type == "BOOT") seen.clear();
+        seen.insert(key);
+        out.push_back(e);
+    }
+    return out;
+}
+
+namespace {
+
+bool values_match(const PumpEventRecord& e, const std::map<std::string, std::string>& want) {
+    for (const auto& [k, v] : want) {
+        auto it = e.values.find(k);
+        if (it == e.values.end() || it->second != v) return false;
+    }
+    return true;
+}
+
+std::string describe(const std::string& type, const std::map<std::string, std::string>& values) {
+    std::string s = type;
+    for (const auto& [k, v] : values) s += " " + k + "=" + v;
+    return s;
+}
+
+}  // namespace
+
+CheckResult check_expected_event(std::span<const PumpEventRecord> events,
+                                 const ExpectedEvent& x, const PumpClockMapping& clock,
+                                 BenchTime run_end) {
+    auto r = make_result(x.id, x.name.empty() ? "event " + describe(x.type, x.values) : x.name,
+                         "event", "count", x.window_start, x.window_end, x.requirements);
+    r.expected = 1;
+    r.lower = 1;
+    r.upper = kInf;
+    r.tolerance = "at least one within the window";
+    std::size_t count = 0;
+    std::string first;
+    for (const auto& e : dedupe_events(events)) {
+        if (e.type != x.type || !values_match(e, x.values)) continue;
+        const auto t = clock.to_bench(e.pump_t);
+        if (t < x.window_start || t > x.window_end) continue;
+        if (count++ == 0)
+            first = "n=" + std::to_string(e.n) + " at " + num(seconds(t - x.window_start), 3) +
+                    " s into the window";
+    }
+    r.measured = static_cast<double>(count);
+    if (count == 0 && run_end < x.window_end) {
+        r.verdict = Verdict::Inconclusive;
+        r.detail = "not seen, and the run ended before the window did";
+        return r;
+    }
+    judge(r);
+    r.detail = count ? "first: " + first : "no " + describe(x.type, x.values) + " event in the window";
+    return r;
+}
+
+CheckResult check_no_unexpected_alarms(std::span<const PumpEventRecord> events,
+                                       const AlarmCheckParams& p) {
+    auto r = make_result(p.id, "no unexpected alarm", "alarm", "count", BenchTime{}, BenchTime{},
+                         p.requirements);
+    r.expected = 0;
+    r.lower = 0;
+    r.upper = 0;
+    r.tolerance = "none allowed";
+    std::size_t count = 0;
+    std::string list;
+    bool first = true;
+    for (const auto& e : dedupe_events(events)) {
+        if (first) {
+            r.window_start = r.window_end = e.bench_t;
+            first = false;
+        }
+        r.window_start = std::min(r.window_start, e.bench_t);
+        r.window_end = std::max(r.window_end, e.bench_t);
+        if (e.type != "ALARM") continue;
+        auto state = e.values.find("state");
+        if (state == e.values.end() || state->second != "SET") continue;
+        auto code_it = e.values.find("code");
+        const std::string code = code_it == e.values.end() ? "" : code_it->second;
+        const auto t = p.clock.to_bench(e.pump_t);
+        const bool allowed = std::any_of(p.allowed.begin(), p.allowed.end(), [&](const AllowedAlarm& a) {
+            return a.code == code && (!a.from || t >= *a.from) && (!a.until || t <= *a.until);
+        });
+        if (allowed) continue;
+        ++count;
+        if (!list.empty()) list += ", ";
+        list += (code.empty() ? std::string("(no code)") : code) + " (n=" + std::to_string(e.n) +
+                ", t=" + num(e.pump_t, 3) + ")";
+    }
+    r.measured = static_cast<double>(count);
+    judge(r);
+    r.detail = count ? "unexpected ALARM SET: " + list : "every ALARM SET was expected";
+    return r;
+}
+
+CheckResult check_change_time_event(std::span<const PumpEventRecord> events,
+                                    const RateChange& change, const EventTimingParams& p) {
+    auto r = make_result(change.id, change.name + " (STEP event)", "timing", "s",
+                         change.expected_at - p.search, change.expected_at + p.search,
+                         change.requirements);
+    r.expected = 0;
+    r.lower = -seconds(p.tolerance);
+    r.upper = seconds(p.tolerance);
+    r.tolerance = "+-" + num(seconds(p.tolerance), 1) + " s (clock mapping and event stamping)";
+    if (change.step <= 0) {
+        r.detail = "no step number given: the STEP event cannot be matched";
+        return r;
+    }
+    const std::string want = std::to_string(change.step);
+    std::optional<Millis> best;
+    std::uint32_t best_n = 0;
+    for (const auto& e : dedupe_events(events)) {
+        if (e.type != "STEP") continue;
+        auto it = e.values.find("step");
+        if (it == e.values.end() || it->second != want) continue;
+        const Millis d = p.clock.to_bench(e.pump_t) - change.expected_at;
+        const Millis ad = d < Millis{0} ? -d : d;
+        if (ad > p.search) continue;
+        if (!best || ad < (*best < Millis{0} ? -*best : *best)) {
+            best = d;
+            best_n = e.n;
+        }
+    }
+    if (!best) {
+        if (p.run_end < change.expected_at + p.tolerance) {
+            r.detail = "no STEP event for step " + want + ", and the run ended before it was due";
+        } else {
+            r.verdict = Verdict::Fail;
+            r.detail = "no STEP event for step " + want + " within " + num(seconds(p.search), 0) +
+                       " s of the expected time";
+        }
+        return r;
+    }
+    r.measured = seconds(*best);
+    judge(r);
+    r.detail = "STEP n=" + std::to_string(best_n) + " step=" + want +
+               ", pump time mapped to bench time";
+    return r;
+}
+
+// 6. -----------------------------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::string_view> split_commas(std::string_view s) {
+    std::vector<std::string_view> out;
+    std::size_t from = 0;
+    while (true) {
+        const auto comma = s.find(',', from);
+        out.push_back(s.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from));
+        if (comma == std::string_view::npos) break;
+        from = comma + 1;
+    }
+    return out;
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<double> as_number(std::string_view s) {
+    double v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+bool same_value(std::string_view a, std::string_view b) {
+    if (a == b) return true;
+    // The ICD: "compare numbers, not text" (0.5 and 0.500 are the same value).
+    auto x = as_number(a), y = as_number(b);
+    return x && y && std::abs(*x - *y) <= 1e-9 * std::max(1.0, std::abs(*x));
+}
+
+}  // namespace
+
+bool answer_matches(std::string_view expected, std::string_view answer) {
+    auto want = split_commas(expected);
+    auto got = split_commas(answer);
+    if (want.size() > 1 && all_digits(want.front())) want.erase(want.begin());
+    if (got.size() > 1 && all_digits(got.front())) got.erase(got.begin());
+    if (want.empty() || got.empty() || want.front() != got.front()) return false;
+    for (std::size_t i = 1; i < want.size(); ++i) {
+        const auto eq = want[i].find('=');
+        if (eq == std::string_view::npos) {
+            if (std::find(got.begin() + 1, got.end(), want[i]) == got.end()) return false;
+            continue;
+        }
+        const auto key = want[i].substr(0, eq + 1);  // "key="
+        auto it = std::find_if(got.begin() + 1, got.end(),
+                               [&](std::string_view f) { return f.starts_with(key); });
+        if (it == got.end() || !same_value(want[i].substr(eq + 1), it->substr(key.size())))
+            return false;
+    }
+    return true;
+}
+
+std::vector<CheckResult> check_command_answers(std::span<const CommandRecord> commands,
+                                               std::string_view id_prefix,
+                                               const std::vector<std::string>& requirements) {
+    std::vector<CheckResult> out;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        const auto& c = commands[i];
+        if (c.expected_answer.empty()) continue;
+        auto r = make_result(std::string(id_prefix) + "." + std::to_string(i + 1),
+                             (c.step_label.empty() ? std::string() : c.step_label + ": ") + c.verb +
+                                 " answers " + c.expected_answer,
+                             "command", "match", c.bench_t, c.bench_t, requirements);
+        r.expected = 1;
+        r.lower = 1;
+        r.upper = 1;
+        r.tolerance = "first field equal, listed keys equal (numbers as numbers)";
+        r.measured = answer_matches(c.expected_answer, c.answer) ? 1 : 0;
+        judge(r);
+        r.detail = c.answer.empty() ? "no answer" : "answer: " + c.answer;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+}  // namespace pumprig::verify

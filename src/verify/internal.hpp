@@ -1,0 +1,42 @@
+// Helpers shared by the verify .cpp files only (not part of the public API).
+#pragma once
+#include <cstdio>
+#include <limits>
+#include <span>
+#include <string>
+
+#include "core/units.hpp"
+#include "verify/checks.hpp"
+
+namespace pumprig::verify::internal {
+
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Fixed-point text for details (g++ 12 has no <format>).
+inline std::string num(double v, int decimals = 3) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+inline double hours(Millis d) { return static_cast<double>(d.count()) / 3'600'000.0; }
+inline double seconds(Millis d) { return static_cast<double>(d.count()) / 1000.0; }
+inline Millis millis_from_seconds(double s) {
+    return Millis{static_cast<Millis::rep>(s >= 0 ? s * 1000.0 + 0.5 : s * 1000.0 - 0.5)};
+}
+
+// Sum of the rates of the segments in force at t (s <= t < e).
+FlowRate expected_rate_at(std::span<const ExpectedSegment> segments, BenchTime t);
+
+// A result pre-filled with identity, window and requirements.
+CheckResult make_result(std::string id, std::string name, std::string kind, std::string unit,
+                        BenchTime a, BenchTime b, std::vector<std::string> requirements);
+
+// Sets the verdict from measured against [lower, upper]; NaN measured gives INCONCLUSIVE.
+void judge(CheckResult& r);
+
+// Median time between consecutive samples in [a, b] (0 when fewer than two).
+Millis typical_sample_interval(std::span<const Sample> samples, BenchTime a, BenchTime b);
+
+}  // namespace pumprig::verify::internal
