@@ -1,0 +1,173 @@
+#include "bench/bench.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "meter/profile.hpp"
+#include "transport/byte_stream.hpp"
+
+namespace pumprig::bench {
+
+std::filesystem::path default_sim_binary() {
+    if (const char* env = std::getenv("PUMPRIG_SIM_BINARY"); env && *env) return env;
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) return self.parent_path() / "pumprig-sim";
+    return "pumprig-sim";
+}
+
+Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const BenchOptions& options) {
+    std::unique_ptr<Bench> b(new Bench());
+    b->rig_ = rig;
+    PumpLinkConfig pump_link = rig.pump;
+    MeterLinkConfig meter_link = rig.meter;
+
+    if (rig.simulator.enabled) {
+        const auto binary = options.sim_binary.empty() ? default_sim_binary() : options.sim_binary;
+        std::vector<std::string> args{
+            "--time", rig.simulator.realtime ? "realtime" : "virtual",
+            "--speed", std::to_string(rig.simulator.speed),
+            "--seed", std::to_string(options.seed),
+            "--pump-model", rig.simulator.pump_model,
+            "--pump-serial", rig.simulator.pump_serial,
+            "--meter-profile", rig.meter.profile.string(),
+            "--meter-unit", std::to_string(rig.meter.unit_id),
+            "--line-tau", std::to_string(rig.simulator.line_tau_s),
+            "--battery", std::to_string(rig.simulator.battery_pct)};
+        if (rig.simulator.meter_over_tcp) {
+            args.push_back("--meter-tcp");
+            args.push_back("0");
+        }
+        for (const auto& a : options.sim_extra_args) args.push_back(a);
+        auto sim = SimProcess::start(binary.string(), args);
+        if (!sim) return fail(ErrorKind::Io, "simulated bench: " + sim.error().describe());
+        b->sim_.emplace(std::move(*sim));
+        // The simulator's pseudo-terminals: termios for the pump (libserialport cannot open a
+        // pseudo-terminal), 8N1 for the meter (pseudo-terminals do not keep parity settings).
+        pump_link.backend = PumpLinkConfig::Backend::Termios;
+        pump_link.device = b->sim_->ready().at("pump");
+        if (rig.simulator.meter_over_tcp) {
+            const auto& hp = b->sim_->ready().at("meter_tcp");
+            const auto colon = hp.rfind(':');
+            meter_link.kind = MeterLinkConfig::Kind::Tcp;
+            meter_link.host = hp.substr(0, colon);
+            meter_link.port = std::stoi(hp.substr(colon + 1));
+        } else {
+            meter_link.kind = MeterLinkConfig::Kind::Rtu;
+            meter_link.device = b->sim_->ready().at("meter");
+            meter_link.parity = 'N';
+        }
+    }
+
+    if (b->sim_ && !rig.simulator.realtime) {
+        auto vc = std::make_unique<VirtualClock>(*b->sim_);
+        b->virtual_clock_ = vc.get();
+        b->clock_ = std::move(vc);
+    } else {
+        b->clock_ = std::make_unique<WallClock>(rig.simulator.enabled ? rig.simulator.speed : rig.time_scale);
+    }
+
+    // Pump link.
+    transport::SerialSettings serial{pump_link.baud, 8, pump_link.parity, pump_link.stop_bits};
+    Result<std::unique_ptr<transport::ByteStream>> stream = fail(ErrorKind::BadInput, "no pump link");
+    switch (pump_link.backend) {
+        case PumpLinkConfig::Backend::Termios: stream = transport::open_termios(pump_link.device, serial); break;
+        case PumpLinkConfig::Backend::Serialport: stream = transport::open_serialport(pump_link.device, serial); break;
+        case PumpLinkConfig::Backend::Tcp: stream = transport::open_tcp(pump_link.host, pump_link.port); break;
+    }
+    if (!stream) return fail(stream.error().kind, "pump link: " + stream.error().describe());
+    pump::DriverOptions dopt;
+    dopt.response_timeout = Millis{pump_link.response_timeout_ms};
+    dopt.retries = pump_link.retries;
+    dopt.seed = options.seed;
+    dopt.clock = b->clock_.get();
+    dopt.trace = options.pump_trace;
+    b->pump_ = std::make_unique<pump::PumpDriver>(std::move(*stream), dopt);
+    Bench* self = b.get();
+    b->pump_->set_wait_hook([self](Millis d) { (void)self->wait_until(self->clock().now() + d); });
+
+    // Meter link.
+    auto profile = meter::load_meter_profile(meter_link.profile.string());
+    if (!profile) return fail(ErrorKind::BadInput, "meter profile: " + profile.error().describe());
+    meter::MeterLink ml;
+    ml.kind = meter_link.kind == MeterLinkConfig::Kind::Tcp ? meter::MeterLink::Tcp : meter::MeterLink::Rtu;
+    ml.device = meter_link.device;
+    ml.baud = meter_link.baud;
+    ml.parity = meter_link.parity;
+    ml.data_bits = meter_link.data_bits;
+    ml.stop_bits = meter_link.stop_bits;
+    ml.host = meter_link.host;
+    ml.port = meter_link.port;
+    ml.unit_id = meter_link.unit_id;
+    ml.response_timeout = Millis{meter_link.response_timeout_ms};
+    auto meter = meter::MeterDriver::open(ml, std::move(*profile));
+    if (!meter) return fail(meter.error().kind, "meter link: " + meter.error().describe());
+    b->meter_ = std::make_unique<meter::MeterDriver>(std::move(*meter));
+    return b;
+}
+
+Bench::~Bench() {
+    meter_.reset();
+    pump_.reset();
+    if (sim_) sim_->stop();
+}
+
+Result<pump::PumpIdentity> Bench::authenticate_pump() {
+    Result<pump::PumpKey> key = fail(ErrorKind::BadInput, "no key source");
+    if (!rig_.key.env.empty()) {
+        key = pump::PumpKey::from_env(rig_.key.env.c_str());
+    }
+    if (!key && !rig_.key.file.empty()) key = pump::PumpKey::from_file(rig_.key.file);
+    if (!key && rig_.key.test_key)
+        key = pump::PumpKey::from_hex("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F");
+    if (!key) return std::unexpected(key.error());
+    return pump_->authenticate(*key);
+}
+
+Result<void> Bench::wait_until(BenchTime t) {
+    if (virtual_clock_) {
+        const auto now = virtual_clock_->now();
+        if (t <= now) return {};
+        return virtual_clock_->advance(t - now);
+    }
+    const auto now = clock_->now();
+    if (t > now) {
+        const double scale = rig_.simulator.enabled ? rig_.simulator.speed : rig_.time_scale;
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(static_cast<double>((t - now).count()) / scale));
+    }
+    return {};
+}
+
+SafeStopReport Bench::safe_stop() {
+    SafeStopReport r;
+    r.attempted = true;
+    if (!pump_) {
+        r.detail = "no pump link";
+        return r;
+    }
+    if (!pump_->session_active()) {
+        if (auto a = authenticate_pump(); !a) {
+            r.detail = "could not authenticate to send STOP: " + a.error().describe();
+            return r;
+        }
+    }
+    auto s = pump_->stop();
+    if (!s) {
+        r.detail = "STOP failed: " + s.error().describe();
+        return r;
+    }
+    r.stop_answered = true;
+    auto st = pump_->status();
+    if (!st) {
+        r.detail = "STOP answered OK but STATUS failed: " + st.error().describe();
+        return r;
+    }
+    r.confirmed_stopped = st->state == pump::PumpState::Stopped;
+    r.detail = r.confirmed_stopped ? "pump stopped (STATUS state=STOPPED)"
+                                   : std::string("STOP answered OK but STATUS says state=") + pump::to_string(st->state);
+    return r;
+}
+
+}  // namespace pumprig::bench

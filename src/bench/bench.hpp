@@ -1,0 +1,69 @@
+// A bench: the pump link, the meter link and the bench clock, built once from a rig
+// description. With a simulator rig, pumprig starts pumprig-sim, reads its port names and
+// drives its virtual time; above this class nothing knows whether the bench is real.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bench/rig.hpp"
+#include "bench/sim_process.hpp"
+#include "core/clock.hpp"
+#include "meter/meter_driver.hpp"
+#include "pump/driver/pump_driver.hpp"
+
+namespace pumprig::bench {
+
+struct BenchOptions {
+    std::uint64_t seed = 1;                 // simulator seed and the pump driver's first SEQ
+    std::filesystem::path sim_binary;       // default: pumprig-sim beside this executable
+    std::vector<std::string> sim_extra_args;
+    // Wire trace of the pump link (bytes, secrets redacted) and of the meter link.
+    std::function<void(bool to_device, std::string_view bytes)> pump_trace;
+};
+
+// What pumprig could do to leave the pump safe at the end of a run.
+struct SafeStopReport {
+    bool attempted = false;
+    bool stop_answered = false;     // STOP answered OK
+    bool confirmed_stopped = false; // a following STATUS said state=STOPPED
+    std::string detail;
+};
+
+class Bench {
+public:
+    static Result<std::unique_ptr<Bench>> open(const RigDescription& rig, const BenchOptions& options);
+    ~Bench();
+
+    const RigDescription& rig() const { return rig_; }
+    const Clock& clock() const { return *clock_; }
+    bool virtual_time() const { return virtual_clock_ != nullptr; }
+    pump::PumpDriver& pump() { return *pump_; }
+    meter::MeterDriver& meter() { return *meter_; }
+    SimProcess* simulator() { return sim_ ? &*sim_ : nullptr; }
+
+    // HELLO + AUTH with the rig's key. The key is loaded here and kept only in memory.
+    Result<pump::PumpIdentity> authenticate_pump();
+
+    // Lets bench time pass until t: advances the simulator in virtual time, sleeps otherwise.
+    Result<void> wait_until(BenchTime t);
+
+    // Tries to leave the pump stopped: re-authenticates if needed, STOP, then STATUS.
+    SafeStopReport safe_stop();
+
+private:
+    Bench() = default;
+    RigDescription rig_;
+    std::optional<SimProcess> sim_;
+    std::unique_ptr<Clock> clock_;
+    VirtualClock* virtual_clock_ = nullptr;
+    std::unique_ptr<pump::PumpDriver> pump_;
+    std::unique_ptr<meter::MeterDriver> meter_;
+};
+
+// The path of pumprig-sim: $PUMPRIG_SIM_BINARY, else beside the running executable.
+std::filesystem::path default_sim_binary();
+
+}  // namespace pumprig::bench

@@ -1,0 +1,55 @@
+// pumprig validate FILE|DIR...: scenario files checked without a bench.
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "scenario/scenario.hpp"
+
+namespace po = boost::program_options;
+
+namespace pumprig::cli {
+
+int cmd_validate(int argc, char** argv) {
+    std::vector<std::string> paths;
+    std::string fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
+    po::options_description desc("pumprig validate FILE|DIR...: check scenario files without a bench\nOptions");
+    desc.add_options()("help,h", "show this help")(
+        "fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json (default: the source tree's fixtures/)");
+    po::options_description hidden;
+    hidden.add_options()("path", po::value(&paths));
+    po::positional_options_description pos;
+    pos.add("path", -1);
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig validate: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (vm.count("help")) {
+        std::cout << desc << "\n";
+        return kExitPass;
+    }
+    if (paths.empty()) {
+        std::cerr << "pumprig validate: give at least one scenario file or folder\n";
+        return kExitBadInput;
+    }
+    std::size_t errors = 0;
+    for (const auto& p : paths) {
+        for (const auto& d : scenario::validate_path(p, fixtures)) {
+            std::cerr << scenario::format(d) << "\n";
+            ++errors;
+        }
+    }
+    if (errors) {
+        std::cerr << errors << " error(s)\n";
+        return kExitBadInput;
+    }
+    std::cout << "all scenarios valid\n";
+    return kExitPass;
+}
+
+}  // namespace pumprig::cli

@@ -1,0 +1,17 @@
+#pragma once
+
+namespace pumprig::cli {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+// Exit codes, as documented in the README.
+inline constexpr int kExitPass = 0;
+inline constexpr int kExitCheckFailed = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitBenchError = 3;
+
+int cmd_probe(int argc, char** argv);
+int cmd_run(int argc, char** argv);
+int cmd_validate(int argc, char** argv);
+
+}  // namespace pumprig::cli

@@ -1,0 +1,49 @@
+// pumprig: command-line entry. One file per subcommand (cmd_*.cpp); this file only dispatches.
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "cli/commands.hpp"
+
+using namespace pumprig::cli;
+
+namespace {
+
+void usage(std::ostream& out) {
+    out << "pumprig: hardware-in-the-loop test rig controller for intrathecal drug pumps\n\n"
+           "usage: pumprig COMMAND [options]   (pumprig COMMAND --help for its options)\n\n"
+           "commands:\n"
+           "  probe      open both links, identify and authenticate the pump, read the meter\n"
+           "  run        run scenarios on a bench and judge them\n"
+           "  validate   check scenario files without a bench\n\n"
+           "exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 bench error or aborted run\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(std::cerr);
+        return kExitBadInput;
+    }
+    const std::string_view cmd = argv[1];
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        usage(std::cout);
+        return kExitPass;
+    }
+    if (cmd == "--version") {
+        std::cout << "pumprig " << kVersion << "\n";
+        return kExitPass;
+    }
+    try {
+        if (cmd == "probe") return cmd_probe(argc - 1, argv + 1);
+        if (cmd == "run") return cmd_run(argc - 1, argv + 1);
+        if (cmd == "validate") return cmd_validate(argc - 1, argv + 1);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig " << cmd << ": " << e.what() << "\n";
+        return kExitBenchError;
+    }
+    std::cerr << "pumprig: no command '" << cmd << "'\n\n";
+    usage(std::cerr);
+    return kExitBadInput;
+}

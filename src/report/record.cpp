@@ -1,0 +1,1 @@
+// Run record views: see record.hpp.
