@@ -1,1 +1,540 @@
-// The run engine: see engine.hpp.
+#include "run/engine.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <variant>
+
+#include <openssl/evp.h>
+
+#include "meter/total_tracker.hpp"
+#include "report/recorder.hpp"
+#include "scenario/expected.hpp"
+#include "verify/iec60601.hpp"
+#include "verify/json.hpp"
+
+namespace pumprig::run {
+
+const char* to_string(Outcome o) {
+    switch (o) {
+        case Outcome::Pass: return "PASS";
+        case Outcome::Fail: return "FAIL";
+        case Outcome::Inconclusive: return "INCONCLUSIVE";
+        case Outcome::Error: return "ERROR";
+        case Outcome::Aborted: return "ABORTED";
+    }
+    return "ERROR";
+}
+
+namespace {
+
+constexpr long long kDayMs = 86'400'000LL;
+
+template <class... Ts>
+struct overloaded : Ts... { using Ts::operator()...; };
+
+std::string sha256_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), {});
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+    std::string hex;
+    char b[3];
+    for (unsigned int i = 0; i < len; ++i) {
+        std::snprintf(b, sizeof b, "%02x", md[i]);
+        hex += b;
+    }
+    return hex;
+}
+
+std::string safe_name(const std::string& s) {
+    std::string out;
+    for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    return out.empty() ? "scenario" : out;
+}
+
+std::string wall_stamp() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+    return buf;
+}
+
+long long tod_ms(BenchTime t, Millis offset) {
+    return (((t.time_since_epoch() + offset).count() % kDayMs) + kDayMs) % kDayMs;
+}
+
+verify::PumpEventRecord to_record(const pump::PumpEvent& e, BenchTime fallback) {
+    verify::PumpEventRecord r;
+    r.bench_t = e.received_at.value_or(fallback);
+    r.pump_t = e.event.t;
+    r.n = e.event.n;
+    r.type = e.event.type;
+    for (const auto& [k, v] : e.event.values.values)
+        if (k != "n" && k != "t" && k != "type") r.values[k] = v;
+    return r;
+}
+
+verify::PumpStatusRecord to_record(const pump::PumpStatus& s, BenchTime t) {
+    verify::PumpStatusRecord r;
+    r.bench_t = t;
+    r.pump_t = s.pump_t;
+    r.state = pump::to_string(s.state);
+    r.res_ml = s.res_ml;
+    r.conc_ug_ml = s.conc_ug_ml;
+    r.rate_ml_day = s.rate_ml_day;
+    r.deliv_ml = s.deliv_ml;
+    r.step = static_cast<int>(s.step);
+    r.batt_pct = static_cast<int>(s.batt_pct);
+    r.alarms = s.alarms;
+    r.bolus = pump::to_string(s.bolus);
+    return r;
+}
+
+bool event_matches(const verify::PumpEventRecord& e, const scenario::EventMatch& m) {
+    if (e.type != m.type) return false;
+    auto has = [&](const char* key, const std::string& want) {
+        if (want.empty()) return true;
+        auto it = e.values.find(key);
+        return it != e.values.end() && it->second == want;
+    };
+    if (!has("code", m.code) || !has("state", m.state) || !has("kind", m.kind)) return false;
+    if (m.step) {
+        auto it = e.values.find("step");
+        if (it == e.values.end() || it->second != std::to_string(*m.step)) return false;
+    }
+    return true;
+}
+
+class Runner {
+public:
+    Runner(bench::Bench& b, const scenario::Scenario& sc, const RunOptions& opt, report::RunRecorder& rec)
+        : b_(b), sc_(sc), opt_(opt), rec_(rec), tracker_(b.meter().profile()) {}
+
+    RunResult run();
+
+private:
+    void log(const std::string& s) {
+        if (opt_.log) opt_.log(s);
+    }
+    Result<void> sample_once();
+    Result<void> drain_events();
+    Result<void> status_once();
+    // Samples, reads events and statuses on the bench clock until t, or until `done` says so.
+    Result<void> run_until(BenchTime t, const std::function<bool()>& done = {});
+    Result<void> exec_step(std::size_t i);
+    Result<std::string> command(std::size_t i, const std::string& verb, const std::function<Result<void>()>& call);
+    void progress();
+    bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load(); }
+
+    bench::Bench& b_;
+    const scenario::Scenario& sc_;
+    const RunOptions& opt_;
+    report::RunRecorder& rec_;
+    meter::TotalTracker tracker_;
+    RecordedRun data_;
+    BenchTime next_sample_{}, next_status_{};
+    std::string step_name_;
+    std::size_t new_events_since_wait_ = 0;
+    std::optional<std::uint16_t> last_counter_;
+    BenchTime started_{};
+    std::string abort_reason_;
+};
+
+Result<void> Runner::sample_once() {
+    const BenchTime t = b_.clock().now();
+    auto r = b_.meter().read();
+    if (!r) {
+        // A missing reading is a gap in the record, judged by the checks (INCONCLUSIVE), not
+        // a reason to stop the run.
+        log("meter: " + r.error().describe());
+        rec_.trace(t, "meter", false, "read failed: " + r.error().describe());
+        return {};
+    }
+    const auto u = tracker_.update(*r);
+    verify::Sample s;
+    s.t = t;
+    s.total = u.total;
+    s.flow = r->flow;
+    s.status = r->status;
+    s.counter = r->sample;
+    s.stale = u.stale;
+    s.valid = r->valid && !u.stale;
+    data_.samples.push_back(s);
+    rec_.sample(s);
+    return {};
+}
+
+Result<void> Runner::drain_events() {
+    if (auto p = b_.pump().poll_events(Millis{0}); !p) return p;
+    for (const auto& e : b_.pump().take_events()) {
+        auto r = to_record(e, b_.clock().now());
+        data_.events.push_back(r);
+        rec_.event(r);
+        ++new_events_since_wait_;
+        std::string line = "event " + r.type;
+        for (const auto& [k, v] : r.values) line += " " + k + "=" + v;
+        log(line);
+    }
+    return {};
+}
+
+Result<void> Runner::status_once() {
+    auto s = b_.pump().status();
+    if (!s) return std::unexpected(s.error());
+    auto r = to_record(*s, b_.clock().now());
+    data_.statuses.push_back(r);
+    rec_.status(r);
+    return {};
+}
+
+void Runner::progress() {
+    if (!opt_.live_progress) return;
+    const double hours = std::chrono::duration<double, std::ratio<3600>>(b_.clock().now() - started_).count();
+    const double vol = data_.samples.empty() ? 0.0 : data_.samples.back().total.ul;
+    std::fprintf(stderr, "\r%-24s  bench %8.3f h  step %-22s  delivered %10.2f uL  samples %zu   ", sc_.name.substr(0, 24).c_str(),
+                 hours, step_name_.substr(0, 22).c_str(), vol, data_.samples.size());
+    std::fflush(stderr);
+}
+
+Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
+    while (true) {
+        if (stop_requested()) return fail(ErrorKind::Io, "stopped by signal", "ABORTED");
+        if (opt_.max_bench_duration && b_.clock().now() - started_ > *opt_.max_bench_duration)
+            return fail(ErrorKind::Io, "the run exceeded its maximum duration", "ABORTED");
+        if (done && done()) return {};
+        const BenchTime now = b_.clock().now();
+        if (now >= t) return {};
+        const BenchTime next = std::min({t, next_sample_, next_status_});
+        if (b_.virtual_time()) {
+            if (auto w = b_.wait_until(next); !w) return w;
+        } else {
+            // Real time: wait for the next due instant while listening for events.
+            while (b_.clock().now() < next) {
+                if (stop_requested()) break;
+                const auto left = std::chrono::duration_cast<Millis>(next - b_.clock().now());
+                if (auto p = b_.pump().poll_events(std::min(left, Millis{100})); !p) return p;
+            }
+        }
+        if (auto e = drain_events(); !e) return e;
+        const BenchTime at = b_.clock().now();
+        if (at >= next_sample_) {
+            if (auto s = sample_once(); !s) return s;
+            while (next_sample_ <= at) next_sample_ += sc_.settings.sample_period;
+        }
+        if (at >= next_status_) {
+            if (auto s = status_once(); !s) return s;
+            while (next_status_ <= at) next_status_ += sc_.settings.status_period;
+        }
+        progress();
+    }
+}
+
+// Sends one command of a step, records it with the scenario's expected answer.
+Result<std::string> Runner::command(std::size_t i, const std::string& verb, const std::function<Result<void>()>& call) {
+    const auto& step = sc_.steps[i];
+    const BenchTime t = b_.clock().now();
+    auto r = call();
+    std::string answer;
+    if (r) {
+        answer = "OK";
+    } else if (r.error().kind == ErrorKind::DeviceError) {
+        answer = r.error().code;
+    } else {
+        return std::unexpected(r.error());  // timeout, link lost: a bench failure
+    }
+    verify::CommandRecord c;
+    c.bench_t = t;
+    c.step_label = step.label.empty() ? std::string(scenario::step_name(step.action)) + " (step " + std::to_string(i + 1) + ")" : step.label;
+    c.verb = verb;
+    c.expected_answer = step.expect == "OK" ? "OK" : "ERR,code=" + step.expect;
+    c.answer = answer == "OK" ? "OK" : "ERR,code=" + answer;
+    data_.commands.push_back(c);
+    rec_.command(c);
+    log("step " + std::to_string(i + 1) + " " + verb + " -> " + c.answer + (c.answer == c.expected_answer ? "" : " (expected " + c.expected_answer + ")"));
+    return answer;
+}
+
+Result<void> Runner::exec_step(std::size_t i) {
+    const auto& step = sc_.steps[i];
+    auto& exec = data_.times.steps[i];
+    exec.at = b_.clock().now();
+    step_name_ = std::string(scenario::step_name(step.action));
+    auto& pump = b_.pump();
+    using namespace scenario;
+    auto record_answer = [&](Result<std::string> a) -> Result<void> {
+        if (!a) return std::unexpected(a.error());
+        exec.answer = *a;
+        return {};
+    };
+    return std::visit(
+        overloaded{
+            [&](const SetClockStep& s) -> Result<void> {
+                const int minutes = s.time_of_day ? s.time_of_day->minutes : sc_.settings.start_time_of_day.minutes;
+                // Offset so that the pump's time of day at the scenario start is `minutes`.
+                long long offset = minutes * 60'000LL - tod_ms(data_.times.start, Millis{0});
+                offset = ((offset % kDayMs) + kDayMs) % kDayMs;
+                const double pump_s = to_seconds((b_.clock().now() + Millis{offset}).time_since_epoch());
+                auto a = command(i, "CLOCK,set", [&] { return pump.set_clock(pump_s); });
+                if (a && *a == "OK") {
+                    exec.pump_offset = Millis{offset};
+                    data_.pump_offset = Millis{offset};
+                }
+                return record_answer(a);
+            },
+            [&](const RefillStep& s) -> Result<void> {
+                return record_answer(command(i, "REFILL", [&] {
+                    return pump.refill(s.volume.ml(), static_cast<int>(std::lround(s.concentration.ug_per_ml)));
+                }));
+            },
+            [&](const PrimeStep& s) -> Result<void> {
+                return record_answer(command(i, "PRIME", [&] { return pump.prime(s.volume.ml()); }));
+            },
+            [&](const ProgramStep& s) -> Result<void> {
+                // The edit as a whole: the first refused item (or the commit) is the answer.
+                return record_answer(command(i, "PROG", [&]() -> Result<void> {
+                    if (auto r = pump.prog_begin(); !r) return r;
+                    for (const auto& st : s.program.steps)
+                        if (auto r = pump.prog_step(st.start.minutes, st.dose.ug_per_day); !r) return r;
+                    for (const auto& bo : s.program.boluses)
+                        if (auto r = pump.prog_bolus(bo.start.minutes, bo.dose.ug, static_cast<int>(bo.duration.count() / 60000)); !r) return r;
+                    if (s.program.patient_bolus) {
+                        const auto& p = *s.program.patient_bolus;
+                        if (auto r = pump.prog_ptm(p.dose.ug, static_cast<int>(p.duration.count() / 60000),
+                                                   static_cast<int>(p.lockout.count() / 60000), p.max_per_day);
+                            !r)
+                            return r;
+                    }
+                    auto c = pump.prog_commit();
+                    if (!c) return std::unexpected(c.error());
+                    return {};
+                }));
+            },
+            [&](const StartStep&) -> Result<void> { return record_answer(command(i, "START", [&] { return pump.start(); })); },
+            [&](const StopStep&) -> Result<void> { return record_answer(command(i, "STOP", [&] { return pump.stop(); })); },
+            [&](const ClinicianBolusStep& s) -> Result<void> {
+                return record_answer(command(i, "BOLUS", [&] { return pump.bolus(s.dose.ug, static_cast<int>(s.duration.count() / 60000)); }));
+            },
+            [&](const CancelBolusStep&) -> Result<void> {
+                return record_answer(command(i, "BOLUS.CANCEL", [&] { return pump.bolus_cancel(); }));
+            },
+            [&](const PatientBolusStep&) -> Result<void> { return record_answer(command(i, "PTM", [&] { return pump.ptm(); })); },
+            [&](const AlarmThresholdStep& s) -> Result<void> {
+                return record_answer(command(i, "ALARM.CFG", [&] { return pump.alarm_cfg(s.low_reservoir.ml()); }));
+            },
+            [&](const ResetStep&) -> Result<void> {
+                auto a = command(i, "RESET", [&] { return pump.reset(); });
+                if (!a) return std::unexpected(a.error());
+                exec.answer = *a;
+                // The reset ended the session: authenticate again, as an operator would.
+                if (auto id = b_.authenticate_pump(); !id) return std::unexpected(id.error());
+                return {};
+            },
+            [&](const WaitStep& w) -> Result<void> {
+                const BenchTime now = b_.clock().now();
+                if (w.duration) return run_until(now + *w.duration);
+                if (w.until) {
+                    long long delta = w.until->minutes * 60'000LL - tod_ms(now, data_.pump_offset);
+                    delta = ((delta % kDayMs) + kDayMs) % kDayMs;
+                    return run_until(now + Millis{delta});
+                }
+                const auto first_new = data_.events.size();
+                const auto match = *w.until_event;
+                auto r = run_until(now + w.timeout, [&] {
+                    for (std::size_t k = first_new; k < data_.events.size(); ++k)
+                        if (event_matches(data_.events[k], match)) return true;
+                    return false;
+                });
+                return r;
+            },
+            [&](const ReadProgramStep&) -> Result<void> {
+                return record_answer(command(i, "PROG.READ", [&]() -> Result<void> {
+                    auto r = pump.prog_read();
+                    if (!r) return std::unexpected(r.error());
+                    return {};
+                }));
+            },
+            [&](const StatusStep&) -> Result<void> {
+                auto s = status_once();
+                exec.answer = s ? "OK" : "";
+                return s;
+            },
+        },
+        step.action);
+}
+
+RunResult Runner::run() {
+    RunResult result;
+    result.dir = rec_.dir();
+    data_.line_tau = Millis{static_cast<long long>(b_.rig().simulator.line_tau_s * 1000.0)};
+    data_.times.steps.resize(sc_.steps.size());
+
+    auto fail_run = [&](const Error& e, Outcome o) {
+        result.outcome = o;
+        result.error = e.describe();
+        log("run ended early: " + result.error);
+    };
+
+    bool ok = true;
+    // Connect: authenticate, identify the meter, zero its total, take the first readings.
+    auto id = b_.authenticate_pump();
+    if (!id) {
+        fail_run(id.error(), Outcome::Error);
+        ok = false;
+    }
+    nlohmann::json identity;
+    if (ok) {
+        identity["pump"] = {{"model", id->model}, {"serial", id->serial}, {"firmware", id->firmware}, {"proto", id->proto}};
+        auto mid = b_.meter().identify();
+        identity["meter"] = mid ? nlohmann::json(*mid) : nlohmann::json(nullptr);
+        if (!mid) log("meter identification failed: " + mid.error().describe());
+        if (auto r = b_.meter().reset_total(); !r) {
+            fail_run(r.error(), Outcome::Error);
+            ok = false;
+        }
+    }
+    started_ = b_.clock().now();
+    data_.times.start = started_;
+    if (ok) {
+        // The meter zeroes its total at its next measurement: let that happen before sampling.
+        if (auto w = b_.wait_until(started_ + Millis{200}); !w) { fail_run(w.error(), Outcome::Error); ok = false; }
+        tracker_.restart();
+    }
+    if (ok) {
+        auto st = b_.pump().status();
+        if (st) {
+            data_.pump_offset = Millis{std::llround(st->pump_t * 1000.0)} - b_.clock().now().time_since_epoch();
+            data_.times.initial_pump_offset = data_.pump_offset;
+            auto rec = to_record(*st, b_.clock().now());
+            data_.statuses.push_back(rec);
+            rec_.status(rec);
+        } else {
+            fail_run(st.error(), Outcome::Error);
+            ok = false;
+        }
+    }
+    data_.times.start = b_.clock().now();
+    next_sample_ = data_.times.start;
+    next_status_ = data_.times.start + sc_.settings.status_period;
+    if (ok && !(id->model == sc_.pump.model)) log("warning: the scenario assumes a " + sc_.pump.model + ", the pump is a " + id->model);
+
+    nlohmann::json record = {
+        {"tool", {{"name", "pumprig"}, {"version", "0.1.0"}}},
+        {"rig", {{"name", b_.rig().name}, {"file", opt_.rig_file}, {"simulated", b_.rig().simulator.enabled},
+                 {"virtual_time", b_.virtual_time()}, {"pump_link", b_.pump().describe_link()}, {"meter_link", b_.meter().describe()}}},
+        {"identity", identity},
+        {"scenario", {{"name", sc_.name}, {"file", sc_.file.string()}, {"sha256", sha256_file(sc_.file)}, {"tags", sc_.tags},
+                      {"requirements", sc_.requirements}}},
+        {"seed", opt_.seed},
+        {"start", report::iso_time(data_.times.start)},
+        {"state", "RUNNING"},
+    };
+    (void)rec_.write_record(record);
+
+    if (ok) {
+        if (auto s = sample_once(); !s) { fail_run(s.error(), Outcome::Error); ok = false; }
+    }
+    for (std::size_t i = 0; ok && i < sc_.steps.size(); ++i) {
+        if (stop_requested()) {
+            fail_run(Error{ErrorKind::Io, "ABORTED", "stopped by signal", {}, {}}, Outcome::Aborted);
+            ok = false;
+            break;
+        }
+        if (auto r = exec_step(i); !r) {
+            fail_run(r.error(), r.error().code == "ABORTED" ? Outcome::Aborted : Outcome::Error);
+            ok = false;
+            break;
+        }
+        if (auto e = drain_events(); !e) {
+            fail_run(e.error(), Outcome::Error);
+            ok = false;
+        }
+    }
+    // Let the line settle so the meter counts what the pump delivered at the end.
+    if (ok) {
+        if (auto r = run_until(b_.clock().now() + sc_.settings.sample_period); !r) {
+            fail_run(r.error(), Outcome::Error);
+            ok = false;
+        }
+    }
+    if (opt_.live_progress) std::fprintf(stderr, "\n");
+    data_.times.end = b_.clock().now();
+    data_.last_data = data_.samples.empty() ? data_.times.end : data_.samples.back().t;
+
+    // Safety first: whatever happened, try to leave the pump stopped, and say so.
+    result.safe_stop = b_.safe_stop();
+    log(std::string("safe stop: ") + result.safe_stop.detail);
+    (void)drain_events();
+    rec_.flush(true);
+
+    result.checks = judge(sc_, data_);
+    const auto summary = verify::summarise(result.checks);
+    if (ok) {
+        result.outcome = summary.overall == verify::Verdict::Pass   ? Outcome::Pass
+                         : summary.overall == verify::Verdict::Fail ? Outcome::Fail
+                                                                    : Outcome::Inconclusive;
+    }
+    record["state"] = ok ? "COMPLETE" : "INCOMPLETE";
+    record["end"] = report::iso_time(data_.times.end);
+    record["outcome"] = to_string(result.outcome);
+    if (!result.error.empty()) record["error"] = result.error;
+    record["safe_stop"] = {{"attempted", result.safe_stop.attempted}, {"stop_answered", result.safe_stop.stop_answered},
+                           {"confirmed_stopped", result.safe_stop.confirmed_stopped}, {"detail", result.safe_stop.detail}};
+    record["pump_offset_ms"] = data_.pump_offset.count();
+    record["line_tau_ms"] = data_.line_tau.count();
+    nlohmann::json steps = nlohmann::json::array();
+    for (std::size_t i = 0; i < data_.times.steps.size(); ++i) {
+        const auto& s = data_.times.steps[i];
+        steps.push_back({{"index", i}, {"do", scenario::step_name(sc_.steps[i].action)}, {"label", sc_.steps[i].label},
+                         {"at_ms", s.at ? nlohmann::json(s.at->time_since_epoch().count()) : nlohmann::json(nullptr)},
+                         {"answer", s.answer ? nlohmann::json(*s.answer) : nlohmann::json(nullptr)},
+                         {"pump_offset_ms", s.pump_offset ? nlohmann::json(s.pump_offset->count()) : nlohmann::json(nullptr)}});
+    }
+    record["steps"] = steps;
+    record["start_ms"] = data_.times.start.time_since_epoch().count();
+    record["end_ms"] = data_.times.end.time_since_epoch().count();
+    const auto& pc = b_.pump().counters();
+    const auto& mc = b_.meter().counters();
+    record["links"] = {{"pump", {{"requests", pc.requests}, {"retries", pc.retries}, {"busy", pc.busy}, {"crc_errors", pc.crc_errors},
+                                 {"timeouts", pc.timeouts}, {"events", pc.events}, {"duplicate_events", pc.duplicate_events},
+                                 {"discarded_lines", pc.discarded_lines}}},
+                       {"meter", {{"reads", mc.reads}, {"retries", mc.retries}, {"errors", mc.errors}}}};
+    record["summary"] = {{"pass", summary.pass}, {"fail", summary.fail}, {"inconclusive", summary.inconclusive}};
+    record["checks"] = result.checks;
+    if (auto w = rec_.write_record(record); !w) log(w.error().describe());
+    rec_.flush(true);
+    return result;
+}
+
+}  // namespace
+
+RunResult run_scenario(bench::Bench& bench, const scenario::Scenario& scenario, const RunOptions& options) {
+    const std::string base = wall_stamp() + "-" + safe_name(scenario.name) + "-s" + std::to_string(options.seed);
+    auto dir = options.out_root / base;
+    for (int k = 2; std::filesystem::exists(dir); ++k) dir = options.out_root / (base + "-" + std::to_string(k));
+    auto rec = report::RunRecorder::create(dir);
+    if (!rec) {
+        RunResult r;
+        r.outcome = Outcome::Error;
+        r.error = rec.error().describe();
+        r.safe_stop = bench.safe_stop();
+        return r;
+    }
+    if (options.trace) {
+        options.trace->recorder = &*rec;
+        options.trace->clock = &bench.clock();
+    }
+    Runner runner(bench, scenario, options, *rec);
+    auto result = runner.run();
+    if (options.trace) options.trace->recorder = nullptr;
+    return result;
+}
+
+}  // namespace pumprig::run

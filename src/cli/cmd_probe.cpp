@@ -1,0 +1,100 @@
+// pumprig probe: opens both links, identifies and authenticates the pump, prints its status and
+// a few meter readings. Any failure names the link and what was expected, and exits non-zero.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "bench/bench.hpp"
+#include "cli/commands.hpp"
+#include "cli/rig_option.hpp"
+#include "meter/total_tracker.hpp"
+
+namespace po = boost::program_options;
+
+namespace pumprig::cli {
+
+int cmd_probe(int argc, char** argv) {
+    BenchArgs args;
+    int readings = 3;
+    po::options_description desc("pumprig probe: identify the pump and the meter of a bench\nOptions");
+    desc.add_options()("help,h", "show this help")(
+        "readings", po::value(&readings)->default_value(3), "meter readings to print, 1 s of bench time apart");
+    args.add_to(desc);
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, desc), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig probe: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (vm.count("help")) {
+        std::cout << desc << "\n";
+        return kExitPass;
+    }
+    auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
+    if (!rig) {
+        std::cerr << "pumprig probe: " << rig.error().message << "\n";
+        return kExitBadInput;
+    }
+    bench::BenchOptions bo;
+    bo.seed = args.seed;
+    bo.sim_binary = args.sim_binary;
+    auto bench = bench::Bench::open(*rig, bo);
+    if (!bench) {
+        std::cerr << "pumprig probe: " << bench.error().message << "\n";
+        return kExitBenchError;
+    }
+    auto& b = **bench;
+    std::cout << "rig     " << rig->name << (b.virtual_time() ? " (simulated, virtual time)" : "") << "\n";
+    std::cout << "pump    link " << b.pump().describe_link() << "\n";
+    auto id = b.authenticate_pump();
+    if (!id) {
+        std::cerr << "pumprig probe: pump link " << b.pump().describe_link()
+                  << ": expected HELLO and AUTH answered OK: " << id.error().describe() << "\n";
+        return kExitBenchError;
+    }
+    std::cout << "pump    model " << id->model << ", serial " << id->serial << ", firmware " << id->firmware
+              << ", protocol " << id->proto << ", authenticated\n";
+    auto st = b.pump().status();
+    if (!st) {
+        std::cerr << "pumprig probe: pump link: expected a STATUS answer: " << st.error().describe() << "\n";
+        return kExitBenchError;
+    }
+    std::string alarms;
+    for (const auto& a : st->alarms) alarms += (alarms.empty() ? "" : "+") + a;
+    std::printf("pump    state %s, clock %.3f, reservoir %.3f mL, %u ug/mL, rate %.3f mL/day, delivered %.3f mL, battery %u %%, alarms %s\n",
+                pump::to_string(st->state), st->pump_t, st->res_ml, st->conc_ug_ml, st->rate_ml_day, st->deliv_ml,
+                st->batt_pct, alarms.empty() ? "NONE" : alarms.c_str());
+    std::cout << "meter   link " << b.meter().describe() << "\n";
+    auto mid = b.meter().identify();
+    if (!mid) {
+        std::cerr << "pumprig probe: meter link " << b.meter().describe()
+                  << ": expected the identification (function 17): " << mid.error().describe() << "\n";
+        return kExitBenchError;
+    }
+    std::cout << "meter   " << *mid << "\n";
+    for (int i = 0; i < readings; ++i) {
+        if (i > 0) {
+            if (auto w = b.wait_until(b.clock().now() + Millis{1000}); !w) {
+                std::cerr << "pumprig probe: bench clock: " << w.error().describe() << "\n";
+                return kExitBenchError;
+            }
+        }
+        auto r = b.meter().read();
+        if (!r) {
+            std::cerr << "pumprig probe: meter link " << b.meter().describe() << ": expected a reading: " << r.error().describe() << "\n";
+            return kExitBenchError;
+        }
+        std::printf("meter   flow %.2f uL/h, total %.3f uL, status 0x%04x%s, %.2f degC, sample %u\n", r->flow.ul_per_h,
+                    r->total.ul, r->status, r->valid ? " (VALID)" : "", r->temperature_c, r->sample);
+    }
+    if (auto e = b.pump().poll_events(Millis{0}); !e) {
+        std::cerr << "pumprig probe: pump link: " << e.error().describe() << "\n";
+        return kExitBenchError;
+    }
+    std::cout << "probe   OK\n";
+    return kExitPass;
+}
+
+}  // namespace pumprig::cli

@@ -1,0 +1,168 @@
+// pumprig run SCENARIO...: runs scenarios (files or folders) on a bench, one run folder each,
+// prints the checks and a summary table. Exit 0 all passed, 1 a check failed, 2 bad input,
+// 3 bench error or aborted run.
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <set>
+
+#include "bench/bench.hpp"
+#include "cli/commands.hpp"
+#include "cli/rig_option.hpp"
+#include "run/engine.hpp"
+#include "scenario/scenario.hpp"
+
+namespace po = boost::program_options;
+
+namespace pumprig::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+
+std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>& paths) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& p : paths) {
+        if (std::filesystem::is_directory(p)) {
+            std::vector<std::filesystem::path> found;
+            for (const auto& e : std::filesystem::recursive_directory_iterator(p))
+                if (e.is_regular_file() && e.path().extension() == ".json") found.push_back(e.path());
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else {
+            out.push_back(p);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+    BenchArgs args;
+    std::vector<std::string> paths, tags;
+    std::string out = "reports", fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
+    double max_hours = 0;
+    po::options_description desc("pumprig run SCENARIO...: run scenario files or folders on a bench\nOptions");
+    desc.add_options()("help,h", "show this help")
+        ("out", po::value(&out), "folder for the run folders (default reports/)")
+        ("tags", po::value(&tags)->multitoken(), "run only scenarios with one of these tags")
+        ("max-hours", po::value(&max_hours), "abort a scenario that runs longer than this many bench hours")
+        ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json");
+    args.add_to(desc);
+    po::options_description hidden;
+    hidden.add_options()("path", po::value(&paths));
+    po::positional_options_description pos;
+    pos.add("path", -1);
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig run: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (vm.count("help")) {
+        std::cout << desc << "\n";
+        return kExitPass;
+    }
+    if (paths.empty()) {
+        std::cerr << "pumprig run: give at least one scenario file or folder\n";
+        return kExitBadInput;
+    }
+    auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
+    if (!rig) {
+        std::cerr << "pumprig run: " << rig.error().message << "\n";
+        return kExitBadInput;
+    }
+    // Every scenario is checked before the bench is touched: bad input never half-runs a suite.
+    std::vector<scenario::Scenario> scenarios;
+    bool bad = false;
+    for (const auto& f : scenario_files(paths)) {
+        auto sc = scenario::parse_scenario_file(f, fixtures);
+        if (!sc) {
+            for (const auto& d : sc.error()) std::cerr << scenario::format(d) << "\n";
+            bad = true;
+            continue;
+        }
+        if (!tags.empty()) {
+            bool match = false;
+            for (const auto& t : sc->tags) match = match || std::find(tags.begin(), tags.end(), t) != tags.end();
+            if (!match) continue;
+        }
+        scenarios.push_back(std::move(*sc));
+    }
+    if (bad) return kExitBadInput;
+    if (scenarios.empty()) {
+        std::cerr << "pumprig run: no scenario to run (check the paths and --tags)\n";
+        return kExitBadInput;
+    }
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    const bool tty = isatty(STDERR_FILENO);
+    run::TraceRelay relay;
+
+    struct Row { std::string name; run::RunResult r; };
+    std::vector<Row> rows;
+    for (const auto& sc : scenarios) {
+        if (g_stop.load()) break;
+        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")\n";
+        bench::BenchOptions bo;
+        bo.seed = args.seed;
+        bo.sim_binary = args.sim_binary;
+        bo.pump_trace = [&relay](bool to_device, std::string_view bytes) { relay(to_device, bytes); };
+        auto bench = bench::Bench::open(*rig, bo);
+        if (!bench) {
+            std::cerr << "pumprig run: " << bench.error().message << "\n";
+            run::RunResult r;
+            r.outcome = run::Outcome::Error;
+            r.error = bench.error().message;
+            rows.push_back({sc.name, r});
+            continue;
+        }
+        run::RunOptions ro;
+        ro.out_root = out;
+        ro.seed = args.seed;
+        ro.stop_requested = &g_stop;
+        ro.live_progress = tty;
+        ro.rig_file = args.rig;
+        ro.trace = &relay;
+        if (max_hours > 0) ro.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
+        if (!tty) ro.log = [](const std::string& s) { std::cerr << "  " << s << "\n"; };
+        auto r = run::run_scenario(**bench, sc, ro);
+        for (const auto& c : r.checks) {
+            if (c.verdict == verify::Verdict::Pass) continue;
+            std::fprintf(stderr, "  %-13s %-36s measured %.4g %s, expected %.4g (%s) %s\n", verify::to_string(c.verdict),
+                         c.id.c_str(), c.measured, c.unit.c_str(), c.expected, c.tolerance.c_str(), c.detail.c_str());
+        }
+        std::cerr << "  " << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
+        if (!r.error.empty()) std::cerr << "  error: " << r.error << "\n";
+        std::cerr << "  pump left " << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
+        rows.push_back({sc.name, std::move(r)});
+    }
+
+    std::printf("\n%-36s %-13s %6s %6s %6s  %s\n", "scenario", "outcome", "pass", "fail", "inconc", "record");
+    int exit_code = kExitPass;
+    for (const auto& row : rows) {
+        const auto s = verify::summarise(row.r.checks);
+        std::printf("%-36s %-13s %6zu %6zu %6zu  %s\n", row.name.substr(0, 36).c_str(), run::to_string(row.r.outcome), s.pass, s.fail,
+                    s.inconclusive, row.r.dir.string().c_str());
+        if (row.r.outcome == run::Outcome::Error || row.r.outcome == run::Outcome::Aborted) exit_code = kExitBenchError;
+        else if (row.r.outcome != run::Outcome::Pass && exit_code == kExitPass) exit_code = kExitCheckFailed;
+    }
+    if (g_stop.load()) exit_code = kExitBenchError;
+    std::size_t passed = 0;
+    for (const auto& row : rows) passed += row.r.outcome == run::Outcome::Pass;
+    std::printf("%zu of %zu scenarios passed\n", passed, rows.size());
+    return exit_code;
+}
+
+}  // namespace pumprig::cli

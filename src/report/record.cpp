@@ -1,1 +1,0 @@
-// Run record views: see record.hpp.

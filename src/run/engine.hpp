@@ -1,0 +1,72 @@
+// The run engine: replays one scenario on a bench, on the bench clock, recording as it goes,
+// then judges the record. A scenario step flows one way: parsed (scenario/) -> sent by the
+// engine through the pump driver -> answer, events and meter samples recorded (report/) ->
+// expected delivery computed from the scenario (scenario/expected) -> checks (verify/).
+#pragma once
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/bench.hpp"
+#include "report/recorder.hpp"
+#include "scenario/expected.hpp"
+#include "scenario/scenario.hpp"
+#include "verify/checks.hpp"
+
+namespace pumprig::run {
+
+// Outcome of a run: the checks' verdict, or a bench failure that kept them from being made.
+enum class Outcome { Pass, Fail, Inconclusive, Error, Aborted };
+const char* to_string(Outcome o);
+
+// Carries the pump driver's wire trace to the recorder of the run in progress (the bench is
+// opened once for several runs; each run has its own record).
+struct TraceRelay {
+    report::RunRecorder* recorder = nullptr;
+    const Clock* clock = nullptr;
+    void operator()(bool to_device, std::string_view bytes) const {
+        if (recorder && clock) recorder->trace(clock->now(), "pump", to_device, bytes);
+    }
+};
+
+struct RunOptions {
+    std::filesystem::path out_root = "reports";   // one folder per run below it
+    std::uint64_t seed = 1;
+    std::optional<Millis> max_bench_duration;     // abort a run longer than this
+    const std::atomic<bool>* stop_requested = nullptr;  // set by SIGINT/SIGTERM
+    bool live_progress = false;                   // one rewritten line on a terminal
+    std::function<void(const std::string&)> log;  // plain log lines
+    std::string rig_file;
+    TraceRelay* trace = nullptr;
+};
+
+struct RunResult {
+    Outcome outcome = Outcome::Error;
+    std::filesystem::path dir;
+    std::vector<verify::CheckResult> checks;
+    std::string error;        // why the run ended early (Error/Aborted)
+    bench::SafeStopReport safe_stop;
+};
+
+// Runs one scenario on an open bench. Never throws for device trouble: a bench failure ends
+// the run as Error with what was measured until then kept and judged.
+RunResult run_scenario(bench::Bench& bench, const scenario::Scenario& scenario, const RunOptions& options);
+
+// Judges recorded data: used at the end of a run and by `pumprig report` to rebuild a record.
+struct RecordedRun {
+    std::vector<verify::Sample> samples;
+    std::vector<verify::PumpEventRecord> events;
+    std::vector<verify::PumpStatusRecord> statuses;
+    std::vector<verify::CommandRecord> commands;
+    scenario::ExecutionTimes times;
+    Millis pump_offset{0};   // pump clock minus bench clock (from set_clock or the first status)
+    Millis line_tau{20000};
+    BenchTime last_data{};   // last instant with data (run end, or where it was cut)
+};
+std::vector<verify::CheckResult> judge(const scenario::Scenario& scenario, const RecordedRun& run);
+
+}  // namespace pumprig::run

@@ -1,0 +1,230 @@
+#include "sim_bench.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "meter/profile.hpp"
+#include "meter/sim/fluid_line.hpp"
+#include "meter/sim/lf2000_model.hpp"
+#include "meter/sim/meter_server.hpp"
+#include "pump/sim/pump_model.hpp"
+
+namespace pumprig::sim {
+
+namespace {
+constexpr Millis kMeasurementPeriod{100};  // LF-2000: 10 measurements a second
+}
+
+SimBench::SimBench(const SimOptions& options) : opt_(options), now_(options.start) {
+    pump_pty_ = open_pty();
+    meter_pty_ = open_pty();
+
+    pump::sim::PumpModelConfig pc;
+    pc.model = opt_.pump_model;
+    pc.serial = opt_.pump_serial;
+    pc.seed = opt_.seed;
+    pc.initial_batt_pct = opt_.battery_pct;
+    pump_ = std::make_unique<pump::sim::PumpModel>(pc, now_);
+
+    line_ = std::make_unique<meter::sim::FluidLine>(Millis{static_cast<long long>(opt_.line_tau_s * 1000.0)});
+
+    auto profile = meter::load_meter_profile(opt_.meter_profile);
+    if (!profile) throw std::runtime_error(profile.error().describe());
+    meter::sim::Lf2000Options mo;
+    mo.serial = opt_.meter_serial;
+    // A different stream from the pump's: the same seed must not correlate the two models.
+    mo.seed = opt_.seed * 0x9E3779B97F4A7C15ULL + 1;
+    meter_ = std::make_unique<meter::sim::Lf2000Model>(std::move(*profile), mo);
+    meter_server_ = std::make_unique<meter::sim::MeterServer>(*meter_, opt_.meter_unit_id);
+    if (auto r = meter_server_->serve_rtu(meter_pty_.master); !r) throw std::runtime_error(r.error().describe());
+    if (opt_.meter_tcp_port >= 0) {
+        auto port = meter_server_->serve_tcp(opt_.meter_tcp_port);
+        if (!port) throw std::runtime_error(port.error().describe());
+    }
+}
+
+SimBench::~SimBench() {
+    meter_server_.reset();
+    close_pty(pump_pty_);
+    close_pty(meter_pty_);
+}
+
+void SimBench::tick() {
+    // One measurement period: the pump's strokes enter the line, the line's outflow passes the
+    // meter. Order matters only within 100 ms, below what the meter resolves.
+    line_->push(pump_->advance(kMeasurementPeriod));
+    meter_->measure(line_->advance(kMeasurementPeriod));
+    now_ += kMeasurementPeriod;
+}
+
+void SimBench::advance(Millis dt) {
+    carry_ += dt;
+    while (carry_ >= kMeasurementPeriod) {
+        tick();
+        carry_ -= kMeasurementPeriod;
+        // Keep the pump's output moving during long advances, so that a full pseudo-terminal
+        // buffer never blocks and events keep their order.
+        flush_pump();
+    }
+}
+
+void SimBench::flush_pump() {
+    pump_pending_ += pump_->take_output();
+    while (!pump_pending_.empty()) {
+        const ssize_t n = write(pump_pty_.master, pump_pending_.data(), pump_pending_.size());
+        if (n > 0) {
+            pump_pending_.erase(0, static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        break;  // EAGAIN: the host is not reading; keep the rest for later
+    }
+    // A host that never reads must not make the simulator grow without bound: a real pump's
+    // transmit buffer is small too. Keep the newest 64 KiB.
+    constexpr std::size_t kMaxPending = 64 * 1024;
+    if (pump_pending_.size() > kMaxPending) pump_pending_.erase(0, pump_pending_.size() - kMaxPending);
+}
+
+void SimBench::pump_io(bool readable) {
+    if (readable) {
+        char buf[4096];
+        while (true) {
+            const ssize_t n = read(pump_pty_.master, buf, sizeof buf);
+            if (n > 0) {
+                pump_->receive(std::string_view(buf, static_cast<std::size_t>(n)));
+                continue;
+            }
+            break;
+        }
+    }
+    flush_pump();
+}
+
+std::string SimBench::control(const std::string& line) {
+    std::istringstream in(line);
+    std::string cmd;
+    in >> cmd;
+    auto clock_reply = [this] { return "OK clock_ms=" + std::to_string(now_.time_since_epoch().count()); };
+    if (cmd == "ADVANCE") {
+        long long ms = -1;
+        in >> ms;
+        if (opt_.realtime) return "ERR ADVANCE is for virtual time; this simulator runs in real time";
+        if (ms < 0) return "ERR ADVANCE takes a number of milliseconds >= 0";
+        advance(Millis{ms});
+        return clock_reply();
+    }
+    if (cmd == "CLOCK") return clock_reply();
+    if (cmd == "FAULT") {
+        std::string name;
+        in >> name;
+        if (name == "motor_stall") {
+            pump_->inject_motor_stall();
+            return "OK";
+        }
+        if (name == "battery") {
+            double pct = -1;
+            in >> pct;
+            if (pct < 0 || pct > 100) return "ERR FAULT battery takes a percentage 0 to 100";
+            pump_->set_battery_pct(pct);
+            return "OK";
+        }
+        if (name == "air") {
+            int n = 0;
+            in >> n;
+            if (n <= 0) return "ERR FAULT air takes a number of measurements above 0";
+            meter_->inject_air(n);
+            return "OK";
+        }
+        if (name == "freeze") {
+            meter_->set_frozen(true);
+            return "OK";
+        }
+        if (name == "unfreeze") {
+            meter_->set_frozen(false);
+            return "OK";
+        }
+        return "ERR unknown fault '" + name + "' (motor_stall, battery PCT, air N, freeze, unfreeze)";
+    }
+    return "ERR unknown command '" + cmd + "' (ADVANCE MS, CLOCK, FAULT NAME, QUIT)";
+}
+
+int SimBench::serve(int in_fd, int out_fd) {
+    auto say = [out_fd](const std::string& s) {
+        const std::string line = s + "\n";
+        std::size_t off = 0;
+        while (off < line.size()) {
+            const ssize_t n = write(out_fd, line.data() + off, line.size() - off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            off += static_cast<std::size_t>(n);
+        }
+        return true;
+    };
+    const std::string tcp = meter_server_->tcp_port() > 0 ? "127.0.0.1:" + std::to_string(meter_server_->tcp_port()) : "-";
+    if (!say("READY pump=" + pump_pty_.slave_path + " meter=" + meter_pty_.slave_path + " meter_tcp=" + tcp +
+             " clock_ms=" + std::to_string(now_.time_since_epoch().count()) + " mode=" +
+             (opt_.realtime ? "realtime" : "virtual")))
+        return 1;
+
+    const auto wall0 = std::chrono::steady_clock::now();
+    const BenchTime bench0 = now_;
+    std::string control_buf;
+    while (true) {
+        std::vector<pollfd> fds;
+        fds.push_back({in_fd, POLLIN, 0});
+        fds.push_back({pump_pty_.master, static_cast<short>(POLLIN | (pump_pending_.empty() ? 0 : POLLOUT)), 0});
+        const auto meter_fds = meter_server_->fds();
+        for (int fd : meter_fds) fds.push_back({fd, POLLIN, 0});
+
+        int timeout_ms = -1;
+        if (opt_.realtime) {
+            // Sleep until the next measurement is due on the scaled clock.
+            const double wall_ms_per_tick = static_cast<double>(kMeasurementPeriod.count()) / opt_.speed;
+            const auto next_wall = wall0 + std::chrono::duration<double, std::milli>(
+                                               static_cast<double>((now_ - bench0).count() + kMeasurementPeriod.count()) / opt_.speed);
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_wall - std::chrono::steady_clock::now()).count();
+            timeout_ms = static_cast<int>(std::max<long long>(0, std::min<long long>(left, static_cast<long long>(wall_ms_per_tick) + 1)));
+        }
+        const int n = poll(fds.data(), fds.size(), timeout_ms);
+        if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+
+        if (opt_.realtime) {
+            const double wall_elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0).count();
+            const BenchTime target = bench0 + Millis{static_cast<long long>(wall_elapsed_ms * opt_.speed)};
+            while (now_ + kMeasurementPeriod <= target) tick();
+        }
+        if (n > 0) {
+            if (fds[0].revents & (POLLIN | POLLHUP)) {
+                char buf[1024];
+                const ssize_t got = read(in_fd, buf, sizeof buf);
+                if (got <= 0) return 0;  // the controller went away: end quietly
+                control_buf.append(buf, static_cast<std::size_t>(got));
+                std::size_t nl;
+                while ((nl = control_buf.find('\n')) != std::string::npos) {
+                    std::string line = control_buf.substr(0, nl);
+                    control_buf.erase(0, nl + 1);
+                    if (!line.empty() && line.back() == '\r') line.pop_back();
+                    if (line == "QUIT") {
+                        flush_pump();
+                        return 0;
+                    }
+                    if (!say(control(line))) return 0;
+                }
+            }
+            pump_io((fds[1].revents & POLLIN) != 0);
+            for (std::size_t i = 2; i < fds.size(); ++i)
+                if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) meter_server_->on_readable(fds[i].fd);
+        }
+        flush_pump();
+    }
+}
+
+}  // namespace pumprig::sim
