@@ -15,6 +15,7 @@
 #include <iostream>
 #include <string>
 
+#include "core/clock.hpp"
 #include "sim_bench.hpp"
 
 namespace po = boost::program_options;
