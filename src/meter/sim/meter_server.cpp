@@ -215,7 +215,7 @@ void MeterServer::handle(modbus_t* ctx, int fd, const std::uint8_t* req, int len
                 return exception(MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE);
             if (length < h + 6 + bytes) return void(++stats_.bad_frames);
             std::vector<std::uint16_t> values(static_cast<std::size_t>(quantity));
-            for (int i = 0; i < quantity; ++i) values[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(word(5 + 2 * i));
+            for (int i = 0; i < quantity; ++i) values[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(word(6 + 2 * i));
             // Checked whole in the model: refused values leave every register as it was.
             const auto outcome = model_.write_holding(address, values);
             if (outcome != WriteOutcome::Accepted) return exception(static_cast<int>(outcome));
