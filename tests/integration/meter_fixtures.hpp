@@ -134,13 +134,14 @@ private:
 // A child process with its stdout and stderr on pipes; killed by pid when it goes out of scope.
 class Child {
 public:
-    explicit Child(std::vector<std::string> argv) : argv_(std::move(argv)) {
+    // merge_stderr: the child's stderr goes to the stdout pipe too (for tools that print errors).
+    explicit Child(std::vector<std::string> argv, bool merge_stderr = false) : argv_(std::move(argv)) {
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-        posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+        posix_spawn_file_actions_adddup2(&actions, merge_stderr ? out[1] : err[1], 2);
         std::vector<char*> args;
         for (auto& a : argv_) args.push_back(a.data());
         args.push_back(nullptr);
