@@ -196,6 +196,23 @@ void judge(CheckResult& r) {
     r.verdict = (r.measured >= r.lower && r.measured <= r.upper) ? Verdict::Pass : Verdict::Fail;
 }
 
+std::string clip_to_samples(std::span<const Sample> samples, BenchTime& a, BenchTime& b,
+                            Millis max_gap) {
+    if (samples.empty()) return {};
+    std::string note;
+    const BenchTime first = samples.front().t, last = samples.back().t;
+    if (a < first && first - a <= max_gap && first < b) {
+        note = "window start moved " + num(seconds(first - a), 3) + " s to the first sample";
+        a = first;
+    }
+    if (b > last && b - last <= max_gap && last > a) {
+        if (!note.empty()) note += "; ";
+        note += "window end moved " + num(seconds(b - last), 3) + " s back to the last sample";
+        b = last;
+    }
+    return note;
+}
+
 Millis typical_sample_interval(std::span<const Sample> samples, BenchTime a, BenchTime b) {
     std::vector<Millis::rep> dts;
     for (std::size_t i = 1; i < samples.size(); ++i) {

@@ -36,6 +36,13 @@ CheckResult make_result(std::string id, std::string name, std::string kind, std:
 // Sets the verdict from measured against [lower, upper]; NaN measured gives INCONCLUSIVE.
 void judge(CheckResult& r);
 
+// A window whose edge lies less than one allowed gap beyond the recorded samples (the run's
+// first sample comes just after its start, its last just before its end) is shrunk to the data,
+// so that the sampler's phase alone never makes a window INCONCLUSIVE. Further out, the window
+// is kept and assess_window reports it not covered. Returns a note when it shrank.
+std::string clip_to_samples(std::span<const Sample> samples, BenchTime& a, BenchTime& b,
+                            Millis max_gap);
+
 // Median time between consecutive samples in [a, b] (0 when fewer than two).
 Millis typical_sample_interval(std::span<const Sample> samples, BenchTime a, BenchTime b);
 

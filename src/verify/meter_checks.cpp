@@ -79,19 +79,18 @@ struct Prefix {
 CheckResult check_delivered_volume(std::span<const Sample> samples,
                                    std::span<const ExpectedSegment> expected,
                                    const VolumeCheckParams& p) {
-    auto r = make_result(p.id, p.name, "volume", "uL", p.window_start, p.window_end,
-                         p.requirements);
+    BenchTime a = p.window_start, b = p.window_end;
+    const std::string clipped = internal::clip_to_samples(samples, a, b, p.meter.quality.max_gap);
+    auto r = make_result(p.id, p.name, "volume", "uL", a, b, p.requirements);
     const Millis tau = p.meter.line_tau;
-    r.expected = (expected_meter_total(expected, p.window_end, tau) -
-                  expected_meter_total(expected, p.window_start, tau)).ul;
-    r.measured = meter_volume(samples, p.window_start, p.window_end);
+    r.expected = (expected_meter_total(expected, b, tau) - expected_meter_total(expected, a, tau)).ul;
+    r.measured = meter_volume(samples, a, b);
     const double tol = p.accuracy.delivery_pct / 100.0 * std::abs(r.expected) +
-                       p.accuracy.stroke.ul +
-                       meter_allowance_ul(p.accuracy, r.expected, p.window_end - p.window_start);
+                       p.accuracy.stroke.ul + meter_allowance_ul(p.accuracy, r.expected, b - a);
     r.lower = r.expected - tol;
     r.upper = r.expected + tol;
     r.tolerance = volume_tolerance_text(p.accuracy);
-    const auto q = assess_window(samples, p.window_start, p.window_end, p.meter.quality);
+    const auto q = assess_window(samples, a, b, p.meter.quality);
     if (!q.usable) {
         r.verdict = Verdict::Inconclusive;
         r.detail = q.problem;
@@ -99,7 +98,7 @@ CheckResult check_delivered_volume(std::span<const Sample> samples,
     }
     judge(r);
     r.detail = "meter total difference over the window against the expected delivery through the "
-               "line (tau " + num(seconds(tau), 1) + " s)";
+               "line (tau " + num(seconds(tau), 1) + " s)" + (clipped.empty() ? "" : "; " + clipped);
     return r;
 }
 
@@ -112,8 +111,10 @@ std::vector<CheckResult> check_step_rates(std::span<const Sample> samples,
     const Millis tau = p.meter.line_tau;
     for (std::size_t i = 0; i < expected.size(); ++i) {
         const auto& seg = expected[i];
-        const BenchTime a = seg.start + p.settling;
-        const BenchTime b = seg.end;
+        BenchTime a = seg.start + p.settling;
+        BenchTime b = seg.end;
+        const std::string clipped = b > a ? internal::clip_to_samples(samples, a, b, p.meter.quality.max_gap)
+                                          : std::string();
         auto r = make_result(p.id_prefix + "." + std::to_string(i + 1),
                              "mean rate, " + (seg.label.empty() ? "segment " + std::to_string(i + 1)
                                                                 : seg.label),
@@ -144,7 +145,8 @@ std::vector<CheckResult> check_step_rates(std::span<const Sample> samples,
         } else {
             judge(r);
             r.detail = "meter total difference / window length, after " +
-                       num(seconds(p.settling), 1) + " s of settling";
+                       num(seconds(p.settling), 1) + " s of settling" +
+                       (clipped.empty() ? "" : "; " + clipped);
         }
         out.push_back(std::move(r));
     }

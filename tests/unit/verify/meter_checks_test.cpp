@@ -143,6 +143,12 @@ TEST_CASE("verify volume check: a gap, stale readings or a short run are INCONCL
         CHECK(r.verdict == Verdict::Inconclusive);
         CHECK(r.detail.find("not reached") != std::string::npos);
     }
+    SUBCASE("a window ending just after the last sample is shrunk to the data, not INCONCLUSIVE") {
+        const auto r = check_delivered_volume(full, expected, volume_params(a, full.back().t + 600ms, 0));
+        CHECK(r.verdict == Verdict::Pass);
+        CHECK(r.window_end == full.back().t);
+        CHECK(r.detail.find("moved") != std::string::npos);
+    }
     SUBCASE("no samples at all") {
         const auto r = check_delivered_volume({}, expected, volume_params(a, b, 0));
         CHECK(r.verdict == Verdict::Inconclusive);
