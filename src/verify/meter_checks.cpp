@@ -215,8 +215,13 @@ ChangePoint find_change_point(std::span<const Sample> samples, BenchTime a, Benc
 
 CheckResult check_change_time_meter(std::span<const Sample> samples, const RateChange& change,
                                     const ChangeTimingParams& p) {
-    const BenchTime a = change.expected_at - p.search_before;
+    BenchTime a = change.expected_at - p.search_before;
     const BenchTime b = change.expected_at + p.search_after;
+    // The search may reach back before the recording began (a change soon after the run's
+    // start): search from the first sample instead. The end is never moved, since a late change
+    // may lie beyond the data.
+    if (!samples.empty() && samples.front().t > a && samples.front().t < change.expected_at)
+        a = samples.front().t;
     auto r = make_result(change.id, change.name + " (meter)", "timing", "s", a, b,
                          change.requirements);
     r.expected = 0;  // measured is the offset from the expected time
@@ -250,7 +255,7 @@ CheckResult check_change_time_meter(std::span<const Sample> samples, const RateC
         return r;
     }
     const Millis settle = tau * 3;
-    const Millis min_side = std::min(p.search_before, p.search_after) / 4;
+    const Millis min_side = std::min(change.expected_at - a, p.search_after) / 4;
     const auto cp = find_change_point(samples, a, b, settle, min_side);
     if (!cp.found) {
         r.detail = cp.problem;

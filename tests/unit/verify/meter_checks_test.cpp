@@ -242,6 +242,14 @@ TEST_CASE("verify change timing from the meter: on time passes, one hour late fa
     CHECK(none.verdict == Verdict::Fail);
     CHECK(none.detail.find("no rate change") != std::string::npos);
 
+    // A change 20 min after the recording began: the search starts at the first sample.
+    auto early = change;
+    early.expected_at = kT0 + 20min;
+    spec.rate = steps({{kT0, 20.0}, {kT0 + 20min, 40.0}});
+    const auto soon = check_change_time_meter(make_series(spec), early, p);
+    CHECK(soon.verdict == Verdict::Pass);
+    CHECK(soon.window_start == kT0);
+
     // Run cut short before the search window ends: INCONCLUSIVE.
     spec.to = kT0 + 3h + 30min;
     spec.rate = steps({{kT0, 20.0}, {kT0 + 3h, 40.0}});
