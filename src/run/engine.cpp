@@ -421,7 +421,8 @@ RunResult Runner::run() {
         }
     }
     data_.times.start = b_.clock().now();
-    next_sample_ = data_.times.start;
+    // The first reading is taken right below; the sampler goes on one period later.
+    next_sample_ = data_.times.start + sc_.settings.sample_period;
     next_status_ = data_.times.start + sc_.settings.status_period;
     if (ok && !(id->model == sc_.pump.model)) log("warning: the scenario assumes a " + sc_.pump.model + ", the pump is a " + id->model);
 
@@ -436,6 +437,13 @@ RunResult Runner::run() {
         {"start", report::iso_time(data_.times.start)},
         {"state", "RUNNING"},
     };
+    // The record stands alone: the scenario and the rig as run are copied beside it, so that
+    // `pumprig report` can re-judge the run even after the files changed.
+    std::error_code copy_ec;
+    std::filesystem::copy_file(sc_.file, rec_.dir() / "scenario.json", std::filesystem::copy_options::overwrite_existing, copy_ec);
+    if (copy_ec) log("cannot copy the scenario into the run folder: " + copy_ec.message());
+    if (!opt_.rig_file.empty())
+        std::filesystem::copy_file(opt_.rig_file, rec_.dir() / "rig.json", std::filesystem::copy_options::overwrite_existing, copy_ec);
     (void)rec_.write_record(record);
 
     if (ok) {
