@@ -143,6 +143,8 @@ PumpModel::PumpModel(PumpModelConfig config, BenchTime clock_at_power_on)
         throw std::invalid_argument("battery drain rates must not be negative");
     clock_offset_ms_ = clock_at_power_on.time_since_epoch().count();
     batt_anchor_pct_ = config_.initial_batt_pct;
+    // At power-on the reservoir estimate is 0 with no alarm set (the ICD's example STATUS says
+    // alarms=NONE): reservoir alarms are first checked by a refill or by delivery.
     emit_event("BOOT", {{"reason", "POWER"}});
     check_battery();
 }
@@ -554,8 +556,9 @@ PumpModel::Reply PumpModel::on_alarm_cfg(const Args& args) {
     if (!thr) return PUMP_ERR("ARG", "low_res_ml must be a decimal number");
     if (*thr < kMinLowResNl || *thr > kMaxLowResNl) return PUMP_ERR("RANGE", "low_res_ml must be 1.0 to 5.0");
     low_res_threshold_nl_ = *thr;
-    // Checked here, but a higher reservoir does not clear it: only a refill does.
-    check_reservoir_alarms();
+    // LOW_RES is checked here (only it: EMPTY_RES is checked as delivery goes and at REFILL),
+    // but a threshold now below the reservoir does not clear it: only a refill does.
+    if (reservoir_nl_ <= low_res_threshold_nl_) set_alarm(Alarm::LowRes);
     return {};
 }
 

@@ -294,6 +294,16 @@ TEST_CASE("pump sim: LOW_RES is set as delivery reaches the threshold, and only 
     CHECK(host.fresh_summaries(host.last_output) == Summaries{"type=ALARM,code=LOW_RES,state=SET"});
 }
 
+TEST_CASE("pump sim: at power-on no reservoir alarm is set, and ALARM.CFG checks LOW_RES only") {
+    Host host;
+    host.login();
+    CHECK(host.status("alarms") == "NONE");
+    CHECK(host.status("res_ml") == "0.000");
+    REQUIRE(host.code("ALARM.CFG,low_res_ml=1.0") == "OK");
+    CHECK(host.fresh_summaries(host.last_output) == Summaries{"type=ALARM,code=LOW_RES,state=SET"});
+    CHECK(host.status("alarms") == "LOW_RES");
+}
+
 TEST_CASE("pump sim: EMPTY_RES ends the bolus, keeps the minimum rate, and the estimate stops at zero") {
     Host host;
     host.ready("0.600", "500", "6000.0");  // 12 mL/day = 0.5 mL/h; LOW_RES set by the refill

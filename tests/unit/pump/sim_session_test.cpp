@@ -127,6 +127,13 @@ TEST_CASE("pump sim: a repeated request is answered again without being executed
     CHECK(bodies(host.pump.take_output()) ==
           std::vector<std::string>{"500,ERR,code=SEQ,msg=SEQ of the last request with another body"});
     CHECK(host.pump.snapshot().bolus == BolusKind::Clinician);
+    // SYNTAX comes before SEQ, SEQ before UNKNOWN.
+    host.pump.receive(codec::encode_frame("500,BOLUS,junk"));
+    CHECK(bodies(host.pump.take_output()) == std::vector<std::string>{"500,ERR,code=SYNTAX"});
+    host.pump.receive(codec::encode_frame("500,FLY"));
+    CHECK(bodies(host.pump.take_output()).front().starts_with("500,ERR,code=SEQ"));
+    host.pump.receive(bolus);  // neither of those replaced the last executed request
+    CHECK(host.pump.take_output() == codec::encode_frame("500,OK"));
     // A refusal is kept as the previous response too, and repeated as it was.
     host.pump.receive(codec::encode_frame("501,PTM"));
     const std::string refused = host.pump.take_output();
