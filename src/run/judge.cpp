@@ -205,6 +205,16 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
             c.spec);
     }
     for (auto& r : verify::check_command_answers(run.commands, "command", sc.requirements)) out.push_back(std::move(r));
+
+    // The bench clock is the reference: the pump clock is judged against it, never the
+    // other way round (a drifting pump clock fails here instead of shifting expectations).
+    verify::ClockCheckParams cp;
+    cp.pump_minus_bench = run.pump_offset;
+    cp.from = run.times.start;
+    for (std::size_t i = 0; i < run.times.steps.size() && i < sc.steps.size(); ++i)
+        if (run.times.steps[i].pump_offset && run.times.steps[i].at) cp.from = *run.times.steps[i].at;
+    cp.requirements = sc.requirements;
+    out.push_back(verify::check_pump_clock(run.statuses, cp));
     return out;
 }
 

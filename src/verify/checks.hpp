@@ -283,3 +283,25 @@ std::vector<CheckResult> check_command_answers(std::span<const CommandRecord> co
                                                const std::vector<std::string>& requirements = {});
 
 }  // namespace pumprig::verify
+
+namespace pumprig::verify {
+
+// ---------------------------------------------------------------------------------------------
+// 7. The pump clock against the bench clock
+
+struct ClockCheckParams {
+    std::string id = "clock.drift";
+    Millis pump_minus_bench{0};   // offset pumprig set (or first read) at `from`
+    BenchTime from{};             // statuses read after this instant are judged
+    // No ICD figure exists for the pump clock: allow the read latency of one STATUS plus a
+    // crystal's error (100 ppm, twice a common 50 ppm part), so a clock 1 % off fails within
+    // minutes while an honest one never does. docs/checks.md.
+    Millis latency_allowance{2000};
+    double drift_ppm = 100.0;
+    std::vector<std::string> requirements;
+};
+// measured: the largest |pump_t - (bench_t + offset)| over the statuses, in s; the limit grows
+// with the time since `from`. INCONCLUSIVE with fewer than two statuses.
+CheckResult check_pump_clock(std::span<const PumpStatusRecord> statuses, const ClockCheckParams& params);
+
+}  // namespace pumprig::verify

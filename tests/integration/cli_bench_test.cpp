@@ -17,8 +17,8 @@ using pumprig::test::run_command;
 namespace {
 
 const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
-const std::string kPumprig = env_or("PUMPRIG_BINARY", "pumprig");
-const std::string kSim = env_or("PUMPRIG_SIM_BINARY", "pumprig-sim");
+const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
+const std::string kSim = env_or("PUMPRIG_SIM_BINARY", PUMPRIG_BUILD_DIR "/pumprig-sim");
 
 struct TempDir {
     fs::path path;

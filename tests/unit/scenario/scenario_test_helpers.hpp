@@ -10,10 +10,10 @@
 
 namespace pumprig::scenario::test {
 
-// CTest passes the source directory; run by hand from the source directory it is ".".
+// The source tree: compiled in, the environment overrides it.
 inline std::filesystem::path source_dir() {
     const char* dir = std::getenv("PUMPRIG_SOURCE_DIR");
-    return dir ? std::filesystem::path(dir) : std::filesystem::current_path();
+    return dir && *dir ? std::filesystem::path(dir) : std::filesystem::path(PUMPRIG_SOURCE_DIR);
 }
 inline std::filesystem::path fixtures_dir() { return source_dir() / "fixtures"; }
 
