@@ -7,13 +7,16 @@
 #include <boost/program_options.hpp>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <set>
 
 #include "bench/bench.hpp"
 #include "cli/commands.hpp"
 #include "cli/rig_option.hpp"
+#include "report/run_folder.hpp"
 #include "run/engine.hpp"
+#include "run/rejudge.hpp"
 #include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
@@ -46,6 +49,7 @@ std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>
 int cmd_run(int argc, char** argv) {
     BenchArgs args;
     std::vector<std::string> paths, tags;
+    std::string junit_file;
     std::string out = "reports", fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
     double max_hours = 0;
     po::options_description desc("pumprig run SCENARIO...: run scenario files or folders on a bench\nOptions");
@@ -53,7 +57,8 @@ int cmd_run(int argc, char** argv) {
         ("out", po::value(&out), "folder for the run folders (default reports/)")
         ("tags", po::value(&tags)->multitoken(), "run only scenarios with one of these tags")
         ("max-hours", po::value(&max_hours), "abort a scenario that runs longer than this many bench hours")
-        ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json");
+        ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
+        ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here");
     args.add_to(desc);
     po::options_description hidden;
     hidden.add_options()("path", po::value(&paths));
@@ -112,6 +117,8 @@ int cmd_run(int argc, char** argv) {
 
     struct Row { std::string name; run::RunResult r; };
     std::vector<Row> rows;
+    std::vector<report::JUnitSuite> suites;   // views of each run (src/run/rejudge.hpp)
+    std::vector<report::SuiteEntry> entries;
     for (const auto& sc : scenarios) {
         if (g_stop.load()) break;
         std::cerr << "== " << sc.name << " (" << sc.file.string() << ")\n";
@@ -125,6 +132,12 @@ int cmd_run(int argc, char** argv) {
             run::RunResult r;
             r.outcome = run::Outcome::Error;
             r.error = bench.error().message;
+            report::JUnitSuite js;
+            js.name = sc.name;
+            js.outcome = "ERROR";
+            js.error = r.error;
+            suites.push_back(js);
+            entries.push_back({sc.name, "ERROR", true, 0, 0, 0, "", ""});
             rows.push_back({sc.name, r});
             continue;
         }
@@ -145,6 +158,18 @@ int cmd_run(int argc, char** argv) {
         }
         std::cerr << "  " << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
         if (!r.error.empty()) std::cerr << "  error: " << r.error << "\n";
+        if (!r.dir.empty()) {
+            run::ReportOptions rep;
+            rep.rejudge = false;
+            rep.fixtures_dir = fixtures;
+            if (auto built = run::build_reports(r.dir, rep)) {
+                std::cerr << "  report " << built->html.string() << "\n";
+                suites.push_back(built->junit_suite);
+                entries.push_back(built->suite_entry);
+            } else {
+                std::cerr << "  report not written: " << built.error().message << "\n";
+            }
+        }
         std::cerr << "  pump left " << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
         rows.push_back({sc.name, std::move(r)});
     }
@@ -159,6 +184,26 @@ int cmd_run(int argc, char** argv) {
         else if (row.r.outcome != run::Outcome::Pass && exit_code == kExitPass) exit_code = kExitCheckFailed;
     }
     if (g_stop.load()) exit_code = kExitBenchError;
+    if (!junit_file.empty()) {
+        if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w) std::cerr << "pumprig run: " << w.error().message << "\n";
+    }
+    if (entries.size() > 1) {
+        // The suite page sits in its own folder beside the run folders and links to them.
+        const std::time_t now = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        const auto suite_dir = std::filesystem::path(out) / (std::string("suite-") + stamp);
+        std::error_code ec;
+        std::filesystem::create_directories(suite_dir, ec);
+        for (auto& e : entries)
+            if (!e.report_href.empty()) e.report_href = "../" + e.report_href;
+        if (auto w = report::write_file_atomic(suite_dir / "index.html", report::render_suite_html(std::string("pumprig suite ") + stamp, entries)); w)
+            std::printf("suite page %s\n", (suite_dir / "index.html").string().c_str());
+        else
+            std::cerr << "pumprig run: " << w.error().message << "\n";
+    }
     std::size_t passed = 0;
     for (const auto& row : rows) passed += row.r.outcome == run::Outcome::Pass;
     std::printf("%zu of %zu scenarios passed\n", passed, rows.size());

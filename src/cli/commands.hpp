@@ -13,5 +13,7 @@ inline constexpr int kExitBenchError = 3;
 int cmd_probe(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_validate(int argc, char** argv);
+int cmd_report(int argc, char** argv);
+int cmd_compare(int argc, char** argv);
 
 }  // namespace pumprig::cli

@@ -15,7 +15,9 @@ void usage(std::ostream& out) {
            "commands:\n"
            "  probe      open both links, identify and authenticate the pump, read the meter\n"
            "  run        run scenarios on a bench and judge them\n"
-           "  validate   check scenario files without a bench\n\n"
+           "  validate   check scenario files without a bench\n"
+           "  report     rebuild a run's reports (HTML, JUnit) from its run folder, optionally re-judged\n"
+           "  compare    compare two runs of the same scenario, check by check\n\n"
            "exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 bench error or aborted run\n";
 }
 
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
         if (cmd == "probe") return cmd_probe(argc - 1, argv + 1);
         if (cmd == "run") return cmd_run(argc - 1, argv + 1);
         if (cmd == "validate") return cmd_validate(argc - 1, argv + 1);
+        if (cmd == "report") return cmd_report(argc - 1, argv + 1);
+        if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
     } catch (const std::exception& e) {
         std::cerr << "pumprig " << cmd << ": " << e.what() << "\n";
         return kExitBenchError;

@@ -1,0 +1,122 @@
+// pumprig compare RUN_A RUN_B: two runs of the same scenario side by side, check by check
+// (their recorded checks), flagging verdict changes, checks in one run only and measured
+// values that moved by more than a fraction of their tolerance band. Refuses (exit 2) runs of
+// different scenario files (SHA-256) unless --force. Exit 0 when nothing is flagged, 1 when
+// something is.
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "report/compare.hpp"
+#include "report/run_folder.hpp"
+#include "run/rejudge.hpp"
+#include "verify/json.hpp"
+
+namespace po = boost::program_options;
+
+namespace pumprig::cli {
+
+namespace {
+
+struct Side {
+    std::string dir, scenario, sha, outcome, firmware;
+    std::vector<verify::CheckResult> checks;
+};
+
+// The checks of a run: the record's, or, for a record without them (cut short), re-judged
+// from the raw files as `pumprig report` does.
+Result<Side> load_side(const std::string& dir, const std::string& fixtures) {
+    auto record = report::read_record(std::filesystem::path(dir) / "record.json");
+    if (!record) return std::unexpected(record.error());
+    Side s;
+    s.dir = dir;
+    const auto& r = *record;
+    auto text = [&](const char* ptr) {
+        const nlohmann::json::json_pointer p(ptr);
+        return r.contains(p) && r.at(p).is_string() ? r.at(p).get<std::string>() : std::string();
+    };
+    s.scenario = text("/scenario/name");
+    s.sha = text("/scenario/sha256");
+    s.outcome = text("/outcome");
+    s.firmware = text("/identity/pump/firmware");
+    if (r.contains("checks") && r.value("state", "") == "COMPLETE") {
+        try {
+            s.checks = r.at("checks").get<std::vector<verify::CheckResult>>();
+        } catch (const std::exception& e) {
+            return fail(ErrorKind::BadInput, dir + "/record.json: checks: " + e.what());
+        }
+    } else {
+        auto loaded = run::load_run(dir, fixtures);
+        if (!loaded) return std::unexpected(loaded.error());
+        s.checks = run::judge(loaded->scenario, loaded->data);
+        s.outcome = (s.outcome.empty() ? "ABORTED" : s.outcome) + " (INCOMPLETE, re-judged)";
+    }
+    return s;
+}
+
+}  // namespace
+
+int cmd_compare(int argc, char** argv) {
+    std::vector<std::string> dirs;
+    std::string html, fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
+    double fraction = 0.25;
+    bool force = false;
+    po::options_description desc("pumprig compare RUN_A RUN_B: compare two runs of the same scenario, check by check\nOptions");
+    desc.add_options()("help,h", "show this help")
+        ("html", po::value(&html), "also write the comparison as an HTML page to this file")
+        ("move-fraction", po::value(&fraction)->default_value(0.25), "flag a measured value that moved by more than this fraction of its tolerance band")
+        ("force", po::bool_switch(&force), "compare even if the scenario files differ (SHA-256)")
+        ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json (to re-judge a run cut short)");
+    po::options_description hidden;
+    hidden.add_options()("dir", po::value(&dirs));
+    po::positional_options_description pos;
+    pos.add("dir", -1);
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig compare: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (vm.count("help")) {
+        std::cout << desc << "\n";
+        return kExitPass;
+    }
+    if (dirs.size() != 2) {
+        std::cerr << "pumprig compare: give exactly two run folders (RUN_A RUN_B), got " << dirs.size() << "\n";
+        return kExitBadInput;
+    }
+    if (!(fraction > 0)) {
+        std::cerr << "pumprig compare: --move-fraction: expected a number above 0\n";
+        return kExitBadInput;
+    }
+    auto a = load_side(dirs[0], fixtures);
+    auto b = load_side(dirs[1], fixtures);
+    for (const auto* s : {&a, &b})
+        if (!*s) {
+            std::cerr << "pumprig compare: " << s->error().message << "\n";
+            return kExitBadInput;
+        }
+    if (a->sha != b->sha && !force) {
+        std::cerr << "pumprig compare: the runs ran different scenario files (SHA-256 " << a->sha << " and " << b->sha
+                  << "); give --force to compare them anyway\n";
+        return kExitBadInput;
+    }
+    const auto rows = report::compare_checks(a->checks, b->checks, {fraction});
+    report::CompareHeader h{a->dir, b->dir, a->scenario, b->scenario, a->sha, b->sha, a->outcome, b->outcome, a->firmware, b->firmware, fraction};
+    std::cout << report::format_compare_table(h, rows);
+    if (!html.empty()) {
+        if (auto w = report::write_file_atomic(html, report::render_compare_html(h, rows)); !w) {
+            std::cerr << "pumprig compare: " << w.error().message << "\n";
+            return kExitBenchError;
+        }
+    }
+    for (const auto& r : rows)
+        if (r.flagged) return kExitCheckFailed;
+    return kExitPass;
+}
+
+}  // namespace pumprig::cli
