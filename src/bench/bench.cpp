@@ -70,13 +70,8 @@ Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const Benc
     }
 
     // Pump link.
-    transport::SerialSettings serial{pump_link.baud, 8, pump_link.parity, pump_link.stop_bits};
-    Result<std::unique_ptr<transport::ByteStream>> stream = fail(ErrorKind::BadInput, "no pump link");
-    switch (pump_link.backend) {
-        case PumpLinkConfig::Backend::Termios: stream = transport::open_termios(pump_link.device, serial); break;
-        case PumpLinkConfig::Backend::Serialport: stream = transport::open_serialport(pump_link.device, serial); break;
-        case PumpLinkConfig::Backend::Tcp: stream = transport::open_tcp(pump_link.host, pump_link.port); break;
-    }
+    b->pump_link_ = pump_link;
+    auto stream = b->open_pump_stream();
     if (!stream) return fail(stream.error().kind, "pump link: " + stream.error().describe());
     pump::DriverOptions dopt;
     dopt.response_timeout = Millis{pump_link.response_timeout_ms};
@@ -106,6 +101,38 @@ Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const Benc
     if (!meter) return fail(meter.error().kind, "meter link: " + meter.error().describe());
     b->meter_ = std::make_unique<meter::MeterDriver>(std::move(*meter));
     return b;
+}
+
+Result<std::unique_ptr<transport::ByteStream>> Bench::open_pump_stream() const {
+    const auto& l = pump_link_;
+    transport::SerialSettings serial{l.baud, 8, l.parity, l.stop_bits};
+    switch (l.backend) {
+        case PumpLinkConfig::Backend::Termios: return transport::open_termios(l.device, serial);
+        case PumpLinkConfig::Backend::Serialport: return transport::open_serialport(l.device, serial);
+        case PumpLinkConfig::Backend::Tcp: return transport::open_tcp(l.host, l.port);
+    }
+    return fail(ErrorKind::BadInput, "no pump link backend");
+}
+
+Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
+    Error last{ErrorKind::LinkLost, {}, "no attempt made", {}, {}};
+    auto pause = std::chrono::seconds(1);
+    for (int i = 0; i < attempts; ++i) {
+        if (i > 0) {
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::seconds(30));
+        }
+        auto stream = open_pump_stream();
+        if (!stream) {
+            last = stream.error();
+            continue;
+        }
+        pump_->replace_link(std::move(*stream));
+        auto id = authenticate_pump();
+        if (id) return id;
+        last = id.error();
+    }
+    return fail(last.kind, "pump link not recovered after " + std::to_string(attempts) + " attempts: " + last.describe());
 }
 
 Bench::~Bench() {

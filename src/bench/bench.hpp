@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "meter/meter_driver.hpp"
 #include "pump/driver/pump_driver.hpp"
+#include "transport/byte_stream.hpp"
 
 namespace pumprig::bench {
 
@@ -53,9 +54,16 @@ public:
     // Tries to leave the pump stopped: re-authenticates if needed, STOP, then STATUS.
     SafeStopReport safe_stop();
 
+    // After a lost pump link (unplugged adapter, ser2net restart, simulator link fault):
+    // opens the link again, with back-off between attempts, and authenticates again.
+    // `attempts` tries, waiting 1, 2, 4, ... s of wall time between them (capped at 30 s).
+    Result<pump::PumpIdentity> reconnect_pump(int attempts = 6);
+
 private:
     Bench() = default;
+    Result<std::unique_ptr<transport::ByteStream>> open_pump_stream() const;
     RigDescription rig_;
+    PumpLinkConfig pump_link_;  // the link as opened (simulator ports filled in)
     std::optional<SimProcess> sim_;
     std::unique_ptr<Clock> clock_;
     VirtualClock* virtual_clock_ = nullptr;

@@ -146,7 +146,43 @@ private:
     std::optional<std::uint16_t> last_counter_;
     BenchTime started_{};
     std::string abort_reason_;
+    // Riding out link faults and pump resets.
+    Result<void> recover(const Error& why);
+    std::string pump_serial_;
+    std::optional<pump::ProgramSummary> committed_;  // what PROG.COMMIT answered, last good one
+    bool reset_requested_ = false;                   // a BOOT after our own RESET is expected
+    nlohmann::json gaps_ = nlohmann::json::array();  // link outages and pump resets, with times
 };
+
+// A lost link or a pump that reset itself: reconnect with back-off, authenticate again, check
+// that it is the same pump and that the program in force is still the one pumprig sent, and
+// record the gap so the checks over it are judged INCONCLUSIVE, never PASS.
+Result<void> Runner::recover(const Error& why) {
+    if (why.kind != ErrorKind::LinkLost && why.kind != ErrorKind::Timeout && why.code != "AUTH") return std::unexpected(why);
+    const BenchTime from = b_.clock().now();
+    log("pump link trouble (" + why.describe() + "): reconnecting");
+    auto id = b_.reconnect_pump();
+    nlohmann::json gap = {{"from_ms", from.time_since_epoch().count()}, {"reason", why.describe()}};
+    if (!id) {
+        gap["recovered"] = false;
+        gaps_.push_back(gap);
+        return std::unexpected(id.error());
+    }
+    if (!pump_serial_.empty() && id->serial != pump_serial_)
+        return fail(ErrorKind::Protocol, "after reconnecting, the pump reports serial " + id->serial + ", not " + pump_serial_);
+    gap["to_ms"] = b_.clock().now().time_since_epoch().count();
+    gap["recovered"] = true;
+    if (committed_) {
+        auto p = b_.pump().prog_read();
+        const bool same = p && p->steps == committed_->steps && p->boluses == committed_->boluses &&
+                          std::fabs(p->daily_ug - committed_->daily_ug) < 0.05;
+        gap["program_unchanged"] = same;
+        if (!same) log("after reconnecting, the program in force is not the one pumprig sent");
+    }
+    gaps_.push_back(gap);
+    log("pump link recovered");
+    return {};
+}
 
 Result<void> Runner::sample_once() {
     const BenchTime t = b_.clock().now();
@@ -179,6 +215,15 @@ Result<void> Runner::drain_events() {
         data_.events.push_back(r);
         rec_.event(r);
         ++new_events_since_wait_;
+        if (r.type == "BOOT") {
+            if (reset_requested_) {
+                reset_requested_ = false;
+            } else if (r.values.count("reason") && r.values.at("reason") != "POWER") {
+                // The pump restarted by itself: the session is gone. Note it; the next call that
+                // needs a session authenticates again through recover().
+                gaps_.push_back({{"from_ms", r.bench_t.time_since_epoch().count()}, {"reason", "pump reset (BOOT reason=" + r.values.at("reason") + ")"}});
+            }
+        }
         std::string line = "event " + r.type;
         for (const auto& [k, v] : r.values) line += " " + k + "=" + v;
         log(line);
@@ -223,14 +268,18 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
                 if (auto p = b_.pump().poll_events(std::min(left, Millis{100})); !p) return p;
             }
         }
-        if (auto e = drain_events(); !e) return e;
+        if (auto e = drain_events(); !e) {
+            if (auto r = recover(e.error()); !r) return r;
+        }
         const BenchTime at = b_.clock().now();
         if (at >= next_sample_) {
             if (auto s = sample_once(); !s) return s;
             while (next_sample_ <= at) next_sample_ += sc_.settings.sample_period;
         }
         if (at >= next_status_) {
-            if (auto s = status_once(); !s) return s;
+            if (auto s = status_once(); !s) {
+                if (auto r = recover(s.error()); !r) return r;
+            }
             while (next_status_ <= at) next_status_ += sc_.settings.status_period;
         }
         progress();
@@ -245,10 +294,14 @@ Result<std::string> Runner::command(std::size_t i, const std::string& verb, cons
     std::string answer;
     if (r) {
         answer = "OK";
-    } else if (r.error().kind == ErrorKind::DeviceError) {
+    } else if (r.error().kind == ErrorKind::DeviceError && r.error().code != "AUTH") {
         answer = r.error().code;
     } else {
-        return std::unexpected(r.error());  // timeout, link lost: a bench failure
+        // Timeout or lost link after the driver's retries (same SEQ, same frame): whether the
+        // pump acted is unknown. Reconnect, but never send the command again under a new SEQ
+        // (a second bolus is worse than a failed check): record it as unanswered.
+        if (auto rec = recover(r.error()); !rec) return std::unexpected(rec.error());
+        answer = "NO_ANSWER";
     }
     verify::CommandRecord c;
     c.bench_t = t;
@@ -314,6 +367,7 @@ Result<void> Runner::exec_step(std::size_t i) {
                     }
                     auto c = pump.prog_commit();
                     if (!c) return std::unexpected(c.error());
+                    committed_ = *c;
                     return {};
                 }));
             },
@@ -330,6 +384,7 @@ Result<void> Runner::exec_step(std::size_t i) {
                 return record_answer(command(i, "ALARM.CFG", [&] { return pump.alarm_cfg(s.low_reservoir.ml()); }));
             },
             [&](const ResetStep&) -> Result<void> {
+                reset_requested_ = true;
                 auto a = command(i, "RESET", [&] { return pump.reset(); });
                 if (!a) return std::unexpected(a.error());
                 exec.answer = *a;
@@ -391,6 +446,7 @@ RunResult Runner::run() {
     }
     nlohmann::json identity;
     if (ok) {
+        pump_serial_ = id->serial;
         identity["pump"] = {{"model", id->model}, {"serial", id->serial}, {"firmware", id->firmware}, {"proto", id->proto}};
         auto mid = b_.meter().identify();
         identity["meter"] = mid ? nlohmann::json(*mid) : nlohmann::json(nullptr);
@@ -496,6 +552,7 @@ RunResult Runner::run() {
     record["safe_stop"] = {{"attempted", result.safe_stop.attempted}, {"stop_answered", result.safe_stop.stop_answered},
                            {"confirmed_stopped", result.safe_stop.confirmed_stopped}, {"detail", result.safe_stop.detail}};
     record["pump_offset_ms"] = data_.pump_offset.count();
+    record["gaps"] = gaps_;
     record["line_tau_ms"] = data_.line_tau.count();
     nlohmann::json steps = nlohmann::json::array();
     for (std::size_t i = 0; i < data_.times.steps.size(); ++i) {

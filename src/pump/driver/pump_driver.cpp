@@ -141,6 +141,14 @@ bool PumpStatus::has_alarm(std::string_view code) const {
     return std::find(alarms.begin(), alarms.end(), code) != alarms.end();
 }
 
+void PumpDriver::replace_link(std::unique_ptr<transport::ByteStream> link) {
+    if (!link) throw std::invalid_argument("PumpDriver::replace_link needs a byte stream");
+    link_ = std::move(link);
+    decoder_.reset();
+    pending_acks_.clear();
+    session_active_ = false;
+}
+
 PumpDriver::PumpDriver(std::unique_ptr<transport::ByteStream> link, DriverOptions options)
     : link_(std::move(link)), options_(std::move(options)) {
     if (!link_) throw std::invalid_argument("PumpDriver needs a byte stream");

@@ -177,6 +177,12 @@ public:
     // The distinct events received since the last call, in order of arrival.
     std::vector<PumpEvent> take_events();
 
+    // After a lost link: carry on over a newly opened stream. The session is gone (the pump
+    // may have been reset meanwhile); SEQ goes on from where it was, so a pump that kept its
+    // last SEQ never mistakes the next request for a retry. Pending acknowledgements are
+    // dropped: unacknowledged events come again.
+    void replace_link(std::unique_ptr<transport::ByteStream> link);
+
     const DriverCounters& counters() const { return counters_; }
     std::string describe_link() const { return link_->describe(); }
     // The SEQ the next request will carry.
