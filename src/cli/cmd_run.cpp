@@ -126,7 +126,21 @@ int cmd_run(int argc, char** argv) {
         bo.seed = args.seed;
         bo.sim_binary = args.sim_binary;
         bo.pump_trace = [&relay](bool to_device, std::string_view bytes) { relay(to_device, bytes); };
-        auto bench = bench::Bench::open(*rig, bo);
+        bench::RigDescription rig_for = *rig;
+        if (sc.simulator.any()) {
+            if (!rig_for.simulator.enabled) {
+                std::cerr << "pumprig run: " << sc.file.string()
+                          << ": /simulator: this scenario sets up the pump through the simulated bench (battery charge); "
+                             "expected a rig with a \"simulator\" section, got " << args.rig << "\n";
+                run::RunResult r;
+                r.outcome = run::Outcome::Error;
+                r.error = "scenario needs the simulated bench";
+                rows.push_back({sc.name, r});
+                continue;
+            }
+            if (sc.simulator.battery_pct) rig_for.simulator.battery_pct = *sc.simulator.battery_pct;
+        }
+        auto bench = bench::Bench::open(rig_for, bo);
         if (!bench) {
             std::cerr << "pumprig run: " << bench.error().message << "\n";
             run::RunResult r;

@@ -322,7 +322,7 @@ private:
     void parse_document(const json& doc) {
         if (!object(doc, "", "a scenario",
                     {"$schema", "name", "description", "requirements", "tags", "pump_profile", "drug",
-                     "concentration", "settings", "steps", "checks"}))
+                     "concentration", "settings", "simulator", "steps", "checks"}))
             return;
         scenario_.file = file_;
         if (auto s = string(doc, "", "name", true, "the scenario's name (a string)")) {
@@ -346,6 +346,7 @@ private:
             }
         }
         if (const json* s = member(doc, "", "settings", false, "")) parse_settings(*s);
+        if (const json* s = member(doc, "", "simulator", false, "")) parse_simulator(*s);
 
         // Labels first, so that checks may refer to any step.
         if (const json* steps = member(doc, "", "steps", true, "an array of steps")) {
@@ -361,6 +362,19 @@ private:
                 for (std::size_t i = 0; i < checks->size(); ++i) parse_check((*checks)[i], pointer_child("/checks", i));
         }
         add_default_checks();
+    }
+
+    // Preconditions only a simulated bench can set up (a real pump's battery cannot be drained
+    // on demand); pumprig refuses to run such a scenario on a real bench.
+    void parse_simulator(const json& s) {
+        if (!object(s, "/simulator", "simulated-bench preconditions", {"battery_pct"})) return;
+        if (s.contains("battery_pct")) {
+            const json& v = s.at("battery_pct");
+            if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 100)
+                error_at_value("/simulator/battery_pct", "expected the battery charge at the start, a number 0 to 100, got " + describe_json(v));
+            else
+                scenario_.simulator.battery_pct = v.get<double>();
+        }
     }
 
     void parse_settings(const json& s) {

@@ -206,6 +206,12 @@ struct Settings {
     TimeOfDay start_time_of_day{0};
 };
 
+// Preconditions that only the simulated bench can set up.
+struct SimulatorPreset {
+    std::optional<double> battery_pct;  // battery charge at power-on
+    bool any() const { return battery_pct.has_value(); }
+};
+
 struct Scenario {
     std::filesystem::path file;
     std::string name;
@@ -216,6 +222,7 @@ struct Scenario {
     std::string drug;
     std::optional<Concentration> concentration;  // nominal drug concentration, informative
     Settings settings;
+    SimulatorPreset simulator;
     std::vector<Step> steps;
     // Declared checks in file order, then the default-on ones (rate, bolus,
     // no_unexpected_alarms, reservoir) that were not declared, with declared == false.
