@@ -80,7 +80,8 @@ class Field:
         if self.type == "float32":
             hi, lo = struct.unpack(">HH", struct.pack(">f", raw))
         else:
-            whole = math.floor(raw + 1e-9) if round_down else round(raw)
+            # The epsilon absorbs unit conversion rounding (1.5 uL must show as 1500 nL, not 1499).
+            whole = math.floor(raw + 1e-9 + abs(raw) * 1e-12) if round_down else round(raw)
             signed = self.type.startswith("int")
             if self.wraps:
                 word = whole % (1 << bits)

@@ -1,0 +1,112 @@
+// Fixtures for the conformance-peer tests: the Python pump peer (tests/peers/pump_peer.py), the
+// pymodbus meter peer (tests/peers/meter_peer_server.py) and separately started pumprig-sim,
+// each a child process owned by pid, ready when it prints its READY line, killed by pid.
+#pragma once
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "meter_fixtures.hpp"
+#include "support/run_command.hpp"
+
+namespace pumprig::peertest {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+inline std::string source() { return test::env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR); }
+inline std::string pumprig_binary() { return test::env_or("PUMPRIG_BINARY", "pumprig"); }
+inline std::string sim_binary() { return test::env_or("PUMPRIG_SIM_BINARY", "pumprig-sim"); }
+inline std::string python() { return test::env_or("PUMPRIG_PYTHON", "/usr/bin/python3"); }
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/pumprig-peer-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+inline std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+inline void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+// "READY a=1 b=2" -> {a: 1, b: 2}
+inline std::map<std::string, std::string> parse_ready(const std::string& line) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(line);
+    std::string word;
+    in >> word;
+    while (in >> word) {
+        const auto eq = word.find('=');
+        if (eq != std::string::npos) out[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    return out;
+}
+
+// A peer program started with python, ready once it printed its READY line.
+class PeerProcess {
+public:
+    PeerProcess(const std::string& script, std::vector<std::string> args) {
+        std::vector<std::string> argv{python(), source() + "/tests/peers/" + script};
+        for (auto& a : args) argv.push_back(std::move(a));
+        child_ = std::make_unique<meter::itest::Child>(argv, /*merge_stderr=*/true);
+        auto line = child_->wait_for("READY", false, 20s);
+        REQUIRE_MESSAGE(line.has_value(), script << " did not get ready: " << child_->captured());
+        ready_ = parse_ready(*line);
+    }
+    const std::string& at(const std::string& key) const { return ready_.at(key); }
+    std::pair<std::string, int> host_port(const std::string& key) const {
+        const auto& hp = ready_.at(key);
+        const auto colon = hp.rfind(':');
+        return {hp.substr(0, colon), std::stoi(hp.substr(colon + 1))};
+    }
+    meter::itest::Child& child() { return *child_; }
+
+private:
+    std::unique_ptr<meter::itest::Child> child_;
+    std::map<std::string, std::string> ready_;
+};
+
+// The single run folder below `root`.
+inline fs::path only_run_dir(const fs::path& root) {
+    std::vector<fs::path> dirs;
+    for (const auto& e : fs::directory_iterator(root))
+        if (e.is_directory()) dirs.push_back(e.path());
+    REQUIRE(dirs.size() == 1);
+    return dirs[0];
+}
+
+// (check id, verdict) of every check in a run record, in record order.
+inline std::vector<std::pair<std::string, std::string>> verdicts(const nlohmann::json& record) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& c : record.at("checks")) out.emplace_back(c.at("id").get<std::string>(), c.at("verdict").get<std::string>());
+    return out;
+}
+
+// Checks of a record that did not pass, one per line, for failure messages.
+inline std::string not_passed(const nlohmann::json& record) {
+    std::string out;
+    for (const auto& c : record.at("checks"))
+        if (c.at("verdict") != "PASS")
+            out += c.at("id").get<std::string>() + " " + c.at("verdict").get<std::string>() + ": " + c.value("detail", "") + "\n";
+    return out;
+}
+
+}  // namespace pumprig::peertest
