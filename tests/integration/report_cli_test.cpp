@@ -1,0 +1,296 @@
+// pumprig report and pumprig compare driven as a user drives them, on run folders made by
+// pumprig run on the simulated bench; the HTML is rendered by headless Chromium and the JUnit
+// files are validated against tests/data/junit/junit.xsd with lxml.
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "report/junit.hpp"
+#include "support/run_command.hpp"
+
+namespace fs = std::filesystem;
+using pumprig::test::env_or;
+using pumprig::test::run_command;
+
+namespace {
+
+const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
+const std::string kPumprig = env_or("PUMPRIG_BINARY", "pumprig");
+const std::string kPython = env_or("PUMPRIG_PYTHON", "/usr/bin/python3");
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/pumprig-report-XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+std::vector<fs::path> run_dirs(const fs::path& root) {
+    std::vector<fs::path> dirs;
+    for (const auto& e : fs::directory_iterator(root))
+        if (e.is_directory() && !e.path().filename().string().starts_with("suite-")) dirs.push_back(e.path());
+    std::sort(dirs.begin(), dirs.end());
+    return dirs;
+}
+
+// Runs one scenario of the library on the simulated bench; returns its run folder.
+fs::path run_scenario(const fs::path& out, const std::string& scenario, int seed = 1) {
+    auto r = run_command({kPumprig, "run", "--out", out.string(), "--seed", std::to_string(seed), kSource + "/scenarios/" + scenario},
+                         std::chrono::seconds(300));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto dirs = run_dirs(out);
+    REQUIRE(dirs.size() == 1);
+    return dirs[0];
+}
+
+// The DOM headless Chromium builds from a file (no network: flags keep it off the net).
+std::string chromium_dom(const fs::path& html) {
+    TempDir profile;
+    auto r = run_command({"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          "--user-data-dir=" + profile.path.string(), "--dump-dom", "file://" + fs::absolute(html).string()},
+                         std::chrono::seconds(120));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+}
+
+// lxml's verdict on a JUnit file against the project's schema: "valid" or the errors.
+std::string validate_junit(const fs::path& xml) {
+    const std::string script =
+        "import sys\nfrom lxml import etree\n"
+        "schema = etree.XMLSchema(etree.parse(sys.argv[1]))\n"
+        "doc = etree.parse(sys.argv[2])\n"
+        "print('valid' if schema.validate(doc) else '\\n'.join(str(e) for e in schema.error_log))\n";
+    auto r = run_command({kPython, "-c", script, kSource + "/tests/data/junit/junit.xsd", xml.string()}, std::chrono::seconds(60));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+}
+
+std::size_t count(const std::string& s, const std::string& what) {
+    std::size_t n = 0;
+    for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("pumprig report rebuilds the views of a run and Chromium draws its plots") {
+    TempDir tmp;
+    const auto dir = run_scenario(tmp.path / "runs", "eol/eol-basic.json");
+    CHECK(fs::exists(dir / "report.html"));  // pumprig run wrote the views already
+    CHECK(fs::exists(dir / "junit.xml"));
+    const auto record_before = read_file(dir / "record.json");
+    fs::remove(dir / "report.html");
+
+    auto r = run_command({kPumprig, "report", dir.string()}, std::chrono::seconds(120));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("PASS") != std::string::npos);
+    CHECK(read_file(dir / "record.json") == record_before);  // the original record is never touched
+    const auto original = nlohmann::json::parse(record_before);
+    const auto rebuilt = nlohmann::json::parse(read_file(dir / "record.rebuilt.json"));
+    REQUIRE(rebuilt["checks"].size() == original["checks"].size());
+    for (std::size_t i = 0; i < original["checks"].size(); ++i) {
+        CHECK(rebuilt["checks"][i]["id"] == original["checks"][i]["id"]);
+        CHECK(rebuilt["checks"][i]["verdict"] == original["checks"][i]["verdict"]);
+    }
+
+    const auto dom = chromium_dom(dir / "report.html");
+    CHECK(count(dom, "<svg") >= 2);
+    CHECK(dom.find("<path class=\"series-measured\" d=\"M") != std::string::npos);
+    CHECK(dom.find("<path class=\"series-programmed\" d=\"M") != std::string::npos);
+    CHECK(dom.find("<path class=\"band\" d=\"M") != std::string::npos);
+    CHECK(dom.find("BOLUS_START") != std::string::npos);  // an event marker
+    CHECK(dom.find("id=\"verdict\">PASS</span>") != std::string::npos);
+    CHECK(dom.find("<td class=\"id\">volume.1</td>") != std::string::npos);
+    CHECK(dom.find("volume delivered (basal and bolus)") != std::string::npos);
+    CHECK(dom.find("EOL-001") != std::string::npos);
+    CHECK(dom.find("SIM0001") != std::string::npos);
+    CHECK(dom.find(original["scenario"]["sha256"].get<std::string>()) != std::string::npos);
+    CHECK(validate_junit(dir / "junit.xml") == "valid\n");
+}
+
+TEST_CASE("the IEC 60601-2-24 start-up and trumpet curves are drawn for an accuracy scenario") {
+    TempDir tmp;
+    const auto scenario = tmp.path / "iec.json";
+    // A short accuracy scenario: 2 mL/day, 30 min start-up, 1 h analysis at 5 min intervals.
+    write_file(scenario, R"({"name": "iec-short", "pump_profile": "itb-40", "settings": {"sample_period": "1 s", "status_period": "60 s"},
+      "steps": [ {"do": "set_clock"}, {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
+                 {"do": "program", "schedule": [{"start": "00:00", "dose": "1000 ug/day"}]},
+                 {"do": "start", "label": "started"}, {"do": "wait", "for": "1 h 30 min"}, {"do": "stop"} ],
+      "checks": [ {"check": "accuracy", "from": "started", "sample_interval": "5 min", "startup_period": "30 min",
+                   "analysis_period": "1 h", "windows": ["10 min", "20 min", "30 min"]} ]})");
+    auto r = run_command({kPumprig, "run", "--out", (tmp.path / "runs").string(), scenario.string()}, std::chrono::seconds(300));
+    INFO(r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+    const auto dir = run_dirs(tmp.path / "runs").at(0);
+    const auto dom = chromium_dom(dir / "report.html");
+    CHECK(dom.find("<figure id=\"plot-startup-1\"><svg") != std::string::npos);
+    CHECK(dom.find("<figure id=\"plot-trumpet-1\"><svg") != std::string::npos);
+    CHECK(dom.find("<path class=\"series-max\" d=\"M") != std::string::npos);
+    CHECK(dom.find("<path class=\"series-min\" d=\"M") != std::string::npos);
+    CHECK(dom.find("IEC 60601-2-24 trumpet curve") != std::string::npos);
+}
+
+TEST_CASE("a run folder cut short rebuilds as INCOMPLETE") {
+    TempDir tmp;
+    const auto dir = run_scenario(tmp.path / "runs", "eol/eol-basic.json");
+    // What kill -9 leaves: record.json still RUNNING without checks or step times, and files
+    // cut at an arbitrary byte.
+    auto record = nlohmann::json::parse(read_file(dir / "record.json"));
+    for (const char* key : {"checks", "steps", "summary", "outcome", "end", "end_ms", "start_ms", "pump_offset_ms", "line_tau_ms", "safe_stop", "links"})
+        record.erase(key);
+    record["state"] = "RUNNING";
+    write_file(dir / "record.json", record.dump(2));
+    const auto samples = read_file(dir / "samples.csv");
+    const auto cut = samples.size() * 6 / 10;
+    REQUIRE(samples[cut - 1] != '\n');
+    write_file(dir / "samples.csv", samples.substr(0, cut));
+    fs::remove(dir / "report.html");
+
+    auto r = run_command({kPumprig, "report", dir.string()}, std::chrono::seconds(120));
+    INFO(r.out);
+    INFO(r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.find("INCOMPLETE") != std::string::npos);
+    const auto rebuilt = nlohmann::json::parse(read_file(dir / "record.rebuilt.json"));
+    CHECK(rebuilt["state"] == "RUNNING");
+    CHECK(rebuilt["outcome"] == "ABORTED");
+    CHECK(rebuilt["checks"].size() >= 5);
+    CHECK(rebuilt["steps"][5]["at_ms"].is_number());  // "started", found again in commands.jsonl
+    bool inconclusive = false;
+    for (const auto& c : rebuilt["checks"]) inconclusive = inconclusive || c["verdict"] == "INCONCLUSIVE";
+    CHECK(inconclusive);  // windows past the cut cannot be judged
+    const auto html = read_file(dir / "report.html");
+    CHECK(html.find("id=\"incomplete\">INCOMPLETE</span>") != std::string::npos);
+    CHECK(html.find("samples.csv ended inside a line") != std::string::npos);
+    const auto junit = read_file(dir / "junit.xml");
+    CHECK(junit.find("run INCOMPLETE") != std::string::npos);
+    CHECK(validate_junit(dir / "junit.xml") == "valid\n");
+    const auto dom = chromium_dom(dir / "report.html");
+    CHECK(dom.find("<path class=\"series-measured\" d=\"M") != std::string::npos);
+}
+
+TEST_CASE("pumprig report re-judges with another tolerance") {
+    TempDir tmp;
+    const auto dir = run_scenario(tmp.path / "runs", "eol/eol-basic.json");
+    const auto original = nlohmann::json::parse(read_file(dir / "record.json"));
+    auto r = run_command({kPumprig, "report", "--tolerance-pct", "0.01", dir.string()}, std::chrono::seconds(120));
+    INFO(r.err);
+    CHECK((r.exit_code == 0 || r.exit_code == 1));
+    const auto rebuilt = nlohmann::json::parse(read_file(dir / "record.rebuilt.json"));
+    CHECK(rebuilt["rebuilt"]["tolerance_pct"] == 0.01);
+    auto find = [](const nlohmann::json& checks, const std::string& id) {
+        for (const auto& c : checks)
+            if (c["id"] == id) return c;
+        FAIL("no check " << id);
+        return nlohmann::json();
+    };
+    const auto before = find(original["checks"], "volume.1");
+    const auto after = find(rebuilt["checks"], "volume.1");
+    CHECK(after["measured"] == before["measured"]);
+    CHECK(after["upper"].get<double>() - after["lower"].get<double>() < before["upper"].get<double>() - before["lower"].get<double>());
+    CHECK(read_file(dir / "report.html").find("delivery accuracy of 0.01 %") != std::string::npos);
+    auto bad = run_command({kPumprig, "report", "--tolerance-pct", "-3", dir.string()}, std::chrono::seconds(60));
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("--tolerance-pct") != std::string::npos);
+    auto missing = run_command({kPumprig, "report", (tmp.path / "nowhere").string()}, std::chrono::seconds(60));
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("no run folder") != std::string::npos);
+}
+
+TEST_CASE("pumprig run writes a JUnit file and a suite page for several scenarios") {
+    TempDir tmp;
+    const auto out = tmp.path / "runs";
+    const auto junit = tmp.path / "junit.xml";
+    auto r = run_command({kPumprig, "run", "--out", out.string(), "--junit", junit.string(), kSource + "/scenarios/eol/eol-basic.json",
+                          kSource + "/scenarios/functions/stop-start.json"},
+                         std::chrono::seconds(300));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto xml = read_file(junit);
+    CHECK(count(xml, "<testsuite ") == 2);
+    CHECK(xml.find("name=\"eol-basic\"") != std::string::npos);
+    CHECK(xml.find("name=\"stop-start\"") != std::string::npos);
+    CHECK(validate_junit(junit) == "valid\n");
+    fs::path suite;
+    for (const auto& e : fs::directory_iterator(out))
+        if (e.path().filename().string().starts_with("suite-")) suite = e.path() / "index.html";
+    REQUIRE(fs::exists(suite));
+    const auto dom = chromium_dom(suite);
+    CHECK(dom.find("2 of 2 scenarios passed") != std::string::npos);
+    for (const auto& d : run_dirs(out)) {
+        CHECK(dom.find("href=\"../" + d.filename().string() + "/report.html\"") != std::string::npos);
+        CHECK(fs::exists(d / "report.html"));
+    }
+}
+
+TEST_CASE("JUnit with hostile text validates, and the schema rejects what CI readers reject") {
+    TempDir tmp;
+    pumprig::report::JUnitSuite s;
+    s.name = "<script>&\"'\x01";
+    s.timestamp = "2026-01-01T00:00:00.000Z";
+    s.outcome = "FAIL";
+    pumprig::verify::CheckResult c;
+    c.id = "volume.1";
+    c.name = "]]> <![CDATA[ \xFF";
+    c.verdict = pumprig::verify::Verdict::Fail;
+    c.detail = "ERR,code=<x>";
+    s.checks = {c};
+    write_file(tmp.path / "hostile.xml", pumprig::report::render_junit(std::span(&s, 1)));
+    CHECK(validate_junit(tmp.path / "hostile.xml") == "valid\n");
+    // Jenkins reads error before failure; a suite needs a timestamp without a zone.
+    write_file(tmp.path / "order.xml", R"(<testsuites><testsuite name="s" tests="1" failures="1" errors="1" time="0" timestamp="2026-01-01T00:00:00" hostname="h"><properties/>
+      <testcase name="c" classname="k" time="0"><failure type="FAIL"/><error type="E"/></testcase><system-out/><system-err/></testsuite></testsuites>)");
+    CHECK(validate_junit(tmp.path / "order.xml") != "valid\n");
+    write_file(tmp.path / "zone.xml", R"(<testsuites><testsuite name="s" tests="0" failures="0" errors="0" time="0" timestamp="2026-01-01T00:00:00Z" hostname="h"><properties/>
+      <system-out/><system-err/></testsuite></testsuites>)");
+    CHECK(validate_junit(tmp.path / "zone.xml") != "valid\n");
+}
+
+TEST_CASE("pumprig compare puts two runs side by side and refuses different scenarios") {
+    TempDir tmp;
+    const auto a = run_scenario(tmp.path / "a", "eol/eol-basic.json", 1);
+    const auto b = run_scenario(tmp.path / "b", "eol/eol-basic.json", 2);
+    const auto html = tmp.path / "compare.html";
+    auto r = run_command({kPumprig, "compare", a.string(), b.string(), "--html", html.string()}, std::chrono::seconds(60));
+    INFO(r.err);
+    CHECK((r.exit_code == 0 || r.exit_code == 1));
+    CHECK(r.out.find("A: " + a.string()) != std::string::npos);
+    CHECK(r.out.find("volume.1") != std::string::npos);
+    CHECK(r.out.find("checks differ") != std::string::npos);
+    const auto dom = chromium_dom(html);
+    CHECK(dom.find("<table id=\"compare\">") != std::string::npos);
+    CHECK(dom.find("bolus.1.volume") != std::string::npos);
+
+    // Same run against itself: nothing moves, nothing is flagged.
+    auto same = run_command({kPumprig, "compare", a.string(), a.string()}, std::chrono::seconds(60));
+    CHECK(same.exit_code == 0);
+    CHECK(same.out.find("!!") == std::string::npos);
+
+    const auto other = run_scenario(tmp.path / "c", "functions/stop-start.json");
+    auto refused = run_command({kPumprig, "compare", a.string(), other.string()}, std::chrono::seconds(60));
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("different scenario files") != std::string::npos);
+    auto forced = run_command({kPumprig, "compare", "--force", a.string(), other.string()}, std::chrono::seconds(60));
+    CHECK(forced.exit_code == 1);  // checks in one run only are flagged
+    CHECK(forced.out.find("only in") != std::string::npos);
+}
