@@ -40,6 +40,7 @@ Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const Benc
             args.push_back("--meter-tcp");
             args.push_back("0");
         }
+        if (rig.simulator.variant) args.push_back("--variant");
         for (const auto& a : options.sim_extra_args) args.push_back(a);
         auto sim = SimProcess::start(binary.string(), args);
         if (!sim) return fail(ErrorKind::Io, "simulated bench: " + sim.error().describe());

@@ -131,6 +131,7 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             s.get("meter_over_tcp", rig.simulator.meter_over_tcp);
             s.get("line_tau_s", rig.simulator.line_tau_s);
             s.get("battery_pct", rig.simulator.battery_pct);
+            s.get("variant", rig.simulator.variant);
             s.finish();
         }
 

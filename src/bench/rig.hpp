@@ -54,6 +54,7 @@ struct SimulatorConfig {
     bool meter_over_tcp = false;  // read the simulated meter over Modbus TCP instead of RTU
     double line_tau_s = 20.0;
     double battery_pct = 100.0;
+    bool variant = false;      // the simulator uses every freedom of the pump ICD (docs/simulator.md)
 };
 
 struct RigDescription {

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
         ("meter-unit", po::value(&opt.meter_unit_id)->default_value(1), "Modbus unit id of the meter")
         ("meter-tcp", po::value(&opt.meter_tcp_port)->default_value(-1), "also serve Modbus TCP on 127.0.0.1:PORT (0: any free port)")
         ("line-tau", po::value(&opt.line_tau_s)->default_value(20.0), "fluid line time constant, seconds")
-        ("battery", po::value(&opt.battery_pct)->default_value(100.0), "initial battery charge, percent");
+        ("battery", po::value(&opt.battery_pct)->default_value(100.0), "initial battery charge, percent")
+        ("variant", po::bool_switch(&opt.variant), "exercise every freedom the pump ICD allows on the pump link (BUSY, extra keys, lower-case CRC, ...)");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, desc), vm);

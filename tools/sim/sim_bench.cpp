@@ -33,6 +33,7 @@ SimBench::SimBench(const SimOptions& options) : opt_(options), now_(options.star
     pc.seed = opt_.seed;
     pc.initial_batt_pct = opt_.battery_pct;
     pump_ = std::make_unique<pump::sim::PumpModel>(pc, now_);
+    if (opt_.variant) variant_ = std::make_unique<VariantLink>(opt_.seed);
 
     line_ = std::make_unique<meter::sim::FluidLine>(Millis{static_cast<long long>(opt_.line_tau_s * 1000.0)});
 
@@ -77,7 +78,21 @@ void SimBench::advance(Millis dt) {
 }
 
 void SimBench::flush_pump() {
-    pump_pending_ += pump_->take_output();
+    if (variant_) {
+        auto out = variant_->to_host(pump_->take_output());
+        if (out.delay_ms > 0) {
+            // A slow answer: the pump takes its time (within the ICD's 100 ms).
+            flush_pending();
+            poll(nullptr, 0, out.delay_ms);
+        }
+        pump_pending_ += out.bytes;
+    } else {
+        pump_pending_ += pump_->take_output();
+    }
+    flush_pending();
+}
+
+void SimBench::flush_pending() {
     while (!pump_pending_.empty()) {
         const ssize_t n = write(pump_pty_.master, pump_pending_.data(), pump_pending_.size());
         if (n > 0) {
@@ -99,7 +114,14 @@ void SimBench::pump_io(bool readable) {
         while (true) {
             const ssize_t n = read(pump_pty_.master, buf, sizeof buf);
             if (n > 0) {
-                pump_->receive(std::string_view(buf, static_cast<std::size_t>(n)));
+                const std::string_view bytes(buf, static_cast<std::size_t>(n));
+                if (variant_) {
+                    auto in = variant_->from_host(bytes);
+                    pump_pending_ += in.reply;
+                    pump_->receive(in.to_model);
+                } else {
+                    pump_->receive(bytes);
+                }
                 continue;
             }
             break;

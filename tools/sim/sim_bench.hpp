@@ -6,6 +6,7 @@
 
 #include "core/units.hpp"
 #include "pty.hpp"
+#include "variant.hpp"
 
 namespace pumprig::pump::sim { class PumpModel; }
 namespace pumprig::meter::sim { class FluidLine; class Lf2000Model; class MeterServer; }
@@ -25,6 +26,7 @@ struct SimOptions {
     int meter_tcp_port = -1;  // -1: no TCP server
     double line_tau_s = 20.0;
     double battery_pct = 100.0;
+    bool variant = false;  // exercise every freedom of the pump ICD on the pump link (variant.hpp)
 };
 
 class SimBench {
@@ -38,7 +40,8 @@ private:
     void tick();  // one 100 ms measurement period of every model
     void advance(Millis dt);
     void pump_io(bool readable);
-    void flush_pump();
+    void flush_pump();     // model output (through the variant filter) to the pty
+    void flush_pending();  // write what the pty takes now
     std::string control(const std::string& line);
 
     SimOptions opt_;
@@ -50,6 +53,7 @@ private:
     std::unique_ptr<meter::sim::FluidLine> line_;
     std::unique_ptr<meter::sim::Lf2000Model> meter_;
     std::unique_ptr<meter::sim::MeterServer> meter_server_;
+    std::unique_ptr<VariantLink> variant_;  // set in variant mode
 };
 
 }  // namespace pumprig::sim
