@@ -167,6 +167,7 @@ std::string render_startup_plot(const verify::IecAnalysis& a) {
     std::vector<PlotPoint> flow, set;
     for (const auto& p : a.startup) flow.push_back({p.t_min, p.valid ? p.flow_ul_h : std::nan("")});
     if (!a.startup.empty()) {
+        plot.set_x_range(0, std::max(a.startup.back().t_min, 1e-3));
         set.push_back({0, a.set_rate.ul_per_h});
         set.push_back({a.startup.back().t_min, a.set_rate.ul_per_h});
     }
@@ -188,7 +189,7 @@ std::string render_trumpet_plot(const verify::IecAnalysis& a) {
     if (!mx.empty()) {
         mean.push_back({mx.front().x, a.mean_error_pct});
         mean.push_back({mx.back().x, a.mean_error_pct});
-        if (mx.size() == 1) plot.set_x_range(0, mx.front().x * 2);
+        plot.set_x_range(0, mx.back().x > 0 ? mx.back().x : 1.0);  // from 0, so short windows are seen in proportion
     }
     plot.line(std::move(mean), "series-mean", "mean error");
     plot.line(mx, "series-max", "Ep max");
