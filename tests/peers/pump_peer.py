@@ -215,6 +215,7 @@ class PumpPeer:
         self.ptm_starts = []         # elapsed seconds of every patient bolus that started
         self.deliv_strokes = 0
         self.motor_ul = 0.0          # volume the rotor was asked for, before whole strokes
+        self.line_ul = 0.0           # delivered, not yet through the line to the meter
         self.battery = args.battery
         self.lock_until = -1.0
         self.alarms = []             # in the order they were set
@@ -672,8 +673,18 @@ class PumpPeer:
             t_next = min(now, t + 1.0)
             self.deliver(t, t_next)
             t = t_next
+        self.flow_through_line(now - self.last_tick)
         self.last_tick = now
         self.resend_events()
+
+    def flow_through_line(self, dt):
+        """The catheter between pump and meter as a first-order lag of the delivered volume
+        (time constant --line-tau), so the meter lags the pump as on a real bench line."""
+        if self.meter is None or self.line_ul <= 0 or dt <= 0:
+            return
+        out = self.line_ul if self.args.line_tau <= 0 else self.line_ul * (1.0 - math.exp(-dt / self.args.line_tau))
+        self.line_ul -= out
+        self.meter.add_volume(out)
 
     def deliver(self, t0, t1):
         dt = t1 - t0
@@ -707,8 +718,7 @@ class PumpPeer:
             strokes = math.floor(self.motor_ul / STROKE_UL + 1e-9)
             new = strokes - self.deliv_strokes
             self.deliv_strokes = strokes
-            if self.meter is not None and new > 0:
-                self.meter.add_volume(new * STROKE_UL)
+            self.line_ul += new * STROKE_UL
             if "EMPTY_RES" in self.alarms:
                 self.res_ml = max(0.0, self.res_ml - volume_ml)  # stops at 0.000
             else:
@@ -844,6 +854,8 @@ def main():
                         help="do not add keys the host does not know to HELLO and STATUS answers")
     parser.add_argument("--meter-tcp", type=int, help="also serve a flow meter on 127.0.0.1:PORT (0: any free port)")
     parser.add_argument("--meter-profile", default=os.path.join(here, "..", "..", "fixtures", "meters", "lf-2000.json"))
+    parser.add_argument("--line-tau", type=float, default=20.0,
+                        help="time constant of the line from pump to meter, bench seconds (0: none)")
     parser.add_argument("--meter-unit", type=int, default=1)
     parser.add_argument("--meter-serial", default="PYM0001")
     parser.add_argument("--verbose", action="store_true", help="log the exchange on stderr (AUTH mac redacted)")
