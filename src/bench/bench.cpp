@@ -41,6 +41,7 @@ Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const Benc
             args.push_back("0");
         }
         if (rig.simulator.variant) args.push_back("--variant");
+        for (const auto& a : rig.sim_args) args.push_back(a);
         for (const auto& a : options.sim_extra_args) args.push_back(a);
         auto sim = SimProcess::start(binary.string(), args);
         if (!sim) return fail(ErrorKind::Io, "simulated bench: " + sim.error().describe());
@@ -120,6 +121,10 @@ Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
     auto pause = std::chrono::seconds(1);
     for (int i = 0; i < attempts; ++i) {
         if (i > 0) {
+            // Back off on both clocks: wall time for a link that has to come back (an adapter,
+            // ser2net), and bench time for a pump that has to finish restarting (in virtual time
+            // nothing happens on the bench unless pumprig lets time pass).
+            if (virtual_clock_) (void)wait_until(clock_->now() + pause);
             std::this_thread::sleep_for(pause);
             pause = std::min(pause * 2, std::chrono::seconds(30));
         }
@@ -153,6 +158,8 @@ Result<pump::PumpIdentity> Bench::authenticate_pump() {
     if (!key) return std::unexpected(key.error());
     return pump_->authenticate(*key);
 }
+
+double Bench::time_scale() const { return rig_.simulator.enabled ? rig_.simulator.speed : rig_.time_scale; }
 
 Result<void> Bench::wait_until(BenchTime t) {
     if (virtual_clock_) {

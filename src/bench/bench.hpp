@@ -41,6 +41,8 @@ public:
     const RigDescription& rig() const { return rig_; }
     const Clock& clock() const { return *clock_; }
     bool virtual_time() const { return virtual_clock_ != nullptr; }
+    // Bench seconds per wall second (real-time benches; 1 for hardware).
+    double time_scale() const;
     pump::PumpDriver& pump() { return *pump_; }
     meter::MeterDriver& meter() { return *meter_; }
     SimProcess* simulator() { return sim_ ? &*sim_ : nullptr; }

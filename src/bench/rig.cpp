@@ -48,6 +48,7 @@ public:
     }
 
     bool has(const char* key) const { return j_.contains(key); }
+    void mark(const char* key) { seen_.insert(key); }  // read by the caller itself
 
     // Unknown keys are errors: a misspelt key silently ignored is a wrong bench.
     void finish() const {
@@ -110,6 +111,8 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
         top.get("name", rig.name);
         top.get("description", rig.description);
         top.get("time_scale", rig.time_scale);
+        top.get("line_tau_s", rig.line_tau_s);
+        if (!(rig.line_tau_s >= 0)) throw top.error("/line_tau_s", "the fluid line time constant in seconds, 0 or more");
         if (!(rig.time_scale > 0)) throw top.error("/time_scale", "a number above 0 (bench seconds per wall second)");
         std::string lock_dir = rig.lock_dir.string();
         top.get("lock_dir", lock_dir);
@@ -130,6 +133,20 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             s.get("pump_serial", rig.simulator.pump_serial);
             s.get("meter_over_tcp", rig.simulator.meter_over_tcp);
             s.get("line_tau_s", rig.simulator.line_tau_s);
+            rig.line_tau_s = rig.simulator.line_tau_s;
+            if (s.has("faults")) {
+                // Link and device faults for the simulator, as its own options
+                // (["--corrupt-rate", "0.001", "--fault-at", "3600:pump_reset"]): docs/simulator.md.
+                std::vector<std::string> args;
+                const auto& f = j.at("simulator").at("faults");
+                if (!f.is_array()) throw s.error(s.pointer() + "/faults", "an array of pumprig-sim options (strings)");
+                for (std::size_t i = 0; i < f.size(); ++i) {
+                    if (!f[i].is_string()) throw s.error(s.pointer() + "/faults/" + std::to_string(i), "a string");
+                    args.push_back(f[i].get<std::string>());
+                }
+                rig.sim_args = args;
+                s.mark("faults");
+            }
             s.get("battery_pct", rig.simulator.battery_pct);
             s.get("variant", rig.simulator.variant);
             s.finish();

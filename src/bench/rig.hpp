@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/units.hpp"
@@ -62,6 +63,8 @@ struct RigDescription {
     std::string name;
     std::string description;
     double time_scale = 1.0;   // bench seconds per wall second, for a bench started separately
+    double line_tau_s = 20.0;  // the bench's fluid line (catheter compliance) time constant, seconds
+    std::vector<std::string> sim_args;  // extra pumprig-sim options (faults), simulator rigs only
     SimulatorConfig simulator;
     PumpLinkConfig pump;
     PumpKeySource key;

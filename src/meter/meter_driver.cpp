@@ -18,7 +18,9 @@ namespace {
 // Unix98 pseudo-terminal slaves use majors 136..143 (Documentation/admin-guide/devices.txt).
 constexpr unsigned kPtySlaveMajorFirst = 136, kPtySlaveMajorLast = 143;
 
-bool is_exception(int err) { return err > MODBUS_ENOBASE && err <= MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX; }
+// Modbus exceptions 01..0B come back as MODBUS_ENOBASE + code; EMBBADCRC and the other
+// libmodbus errors follow right after (MODBUS_EXCEPTION_MAX is not an exception: it is EMBBADCRC).
+bool is_exception(int err) { return err > MODBUS_ENOBASE && err <= EMBXGTAR; }
 
 // Errors after which the same request may succeed: no answer, or an answer damaged on the way.
 bool is_retryable(int err) {

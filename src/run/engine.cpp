@@ -151,8 +151,28 @@ private:
     std::string pump_serial_;
     std::optional<pump::ProgramSummary> committed_;  // what PROG.COMMIT answered, last good one
     bool reset_requested_ = false;                   // a BOOT after our own RESET is expected
+    bool resync_needed_ = false;                     // the pump restarted by itself
+    Result<void> resync();
     nlohmann::json gaps_ = nlohmann::json::array();  // link outages and pump resets, with times
 };
+
+// The pump restarted by itself: authenticate again at once (as an operator would) and check
+// that the program in force is still the one pumprig sent. The restart itself is the pump's
+// doing and the checks judge its consequences (delivery stopped).
+Result<void> Runner::resync() {
+    resync_needed_ = false;
+    auto id = b_.authenticate_pump();
+    if (!id) return recover(id.error());
+    if (committed_) {
+        auto p = b_.pump().prog_read();
+        const bool same = p && p->steps == committed_->steps && p->boluses == committed_->boluses &&
+                          std::fabs(p->daily_ug - committed_->daily_ug) < 0.05;
+        if (!gaps_.empty()) gaps_.back()["program_unchanged"] = same;
+        log(same ? "pump restarted by itself: authenticated again, program unchanged"
+                 : "pump restarted by itself: the program in force is not the one pumprig sent");
+    }
+    return {};
+}
 
 // A lost link or a pump that reset itself: reconnect with back-off, authenticate again, check
 // that it is the same pump and that the program in force is still the one pumprig sent, and
@@ -222,6 +242,7 @@ Result<void> Runner::drain_events() {
                 // The pump restarted by itself: the session is gone. Note it; the next call that
                 // needs a session authenticates again through recover().
                 gaps_.push_back({{"from_ms", r.bench_t.time_since_epoch().count()}, {"reason", "pump reset (BOOT reason=" + r.values.at("reason") + ")"}});
+                resync_needed_ = true;
             }
         }
         std::string line = "event " + r.type;
@@ -264,12 +285,18 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
             // Real time: wait for the next due instant while listening for events.
             while (b_.clock().now() < next) {
                 if (stop_requested()) break;
-                const auto left = std::chrono::duration_cast<Millis>(next - b_.clock().now());
-                if (auto p = b_.pump().poll_events(std::min(left, Millis{100})); !p) return p;
+                // Bench time left, as wall time: a bench running N times faster waits N times less.
+                const auto left = std::chrono::duration_cast<Millis>((next - b_.clock().now()) / b_.time_scale());
+                if (auto p = b_.pump().poll_events(std::clamp(left, Millis{0}, Millis{100})); !p) {
+                    if (auto r = recover(p.error()); !r) return r;
+                }
             }
         }
         if (auto e = drain_events(); !e) {
             if (auto r = recover(e.error()); !r) return r;
+        }
+        if (resync_needed_) {
+            if (auto r = resync(); !r) return r;
         }
         const BenchTime at = b_.clock().now();
         if (at >= next_sample_) {
@@ -428,7 +455,7 @@ Result<void> Runner::exec_step(std::size_t i) {
 RunResult Runner::run() {
     RunResult result;
     result.dir = rec_.dir();
-    data_.line_tau = Millis{static_cast<long long>(b_.rig().simulator.line_tau_s * 1000.0)};
+    data_.line_tau = Millis{static_cast<long long>(b_.rig().line_tau_s * 1000.0)};
     data_.times.steps.resize(sc_.steps.size());
 
     auto fail_run = [&](const Error& e, Outcome o) {

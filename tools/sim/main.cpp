@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <iostream>
+#include <vector>
 #include <string>
 
 #include "core/clock.hpp"
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
     sim::SimOptions opt;
     std::string time_mode = "virtual";
     double start_unix_s = to_unix_seconds(kDefaultVirtualEpoch);
+    std::vector<std::string> fault_at;
     po::options_description desc(
         "pumprig-sim: simulated pump and flow meter over pseudo-terminals (and loopback TCP).\n"
         "Prints a READY line on stdout, then takes control commands on stdin.\nOptions");
@@ -42,6 +45,10 @@ int main(int argc, char** argv) {
         ("meter-tcp", po::value(&opt.meter_tcp_port)->default_value(-1), "also serve Modbus TCP on 127.0.0.1:PORT (0: any free port)")
         ("line-tau", po::value(&opt.line_tau_s)->default_value(20.0), "fluid line time constant, seconds")
         ("battery", po::value(&opt.battery_pct)->default_value(100.0), "initial battery charge, percent")
+        ("corrupt-rate", po::value(&opt.link_faults.corrupt_rate)->default_value(0.0), "probability that a byte on either link, either way, has a bit flipped")
+        ("drop-rate", po::value(&opt.link_faults.drop_rate)->default_value(0.0), "probability that a pump response is not sent")
+        ("late-rate", po::value(&opt.link_faults.late_rate)->default_value(0.0), "probability that a pump response comes 400 ms late")
+        ("fault-at", po::value(&fault_at), "schedule a fault: BENCH_SECONDS:NAME[:ARG] from the start (e.g. 3600:pump_link_down:2000, 7200:pump_reset, 600:meter_silent:30000); repeatable")
         ("variant", po::bool_switch(&opt.variant), "exercise every freedom the pump ICD allows on the pump link (BUSY, extra keys, lower-case CRC, ...)");
     po::variables_map vm;
     try {
@@ -60,6 +67,26 @@ int main(int argc, char** argv) {
         return 2;
     }
     opt.realtime = time_mode == "realtime";
+    for (const auto& f : fault_at) {
+        const auto c1 = f.find(':');
+        double secs = -1;
+        try {
+            secs = c1 == std::string::npos ? -1 : std::stod(f.substr(0, c1));
+        } catch (const std::exception&) {
+        }
+        if (secs < 0) {
+            std::cerr << "pumprig-sim: --fault-at '" << f << "': expected BENCH_SECONDS:NAME[:ARG]\n";
+            return 2;
+        }
+        std::string what = f.substr(c1 + 1);
+        std::replace(what.begin(), what.end(), ':', ' ');
+        opt.scheduled_faults.emplace_back(Millis{static_cast<long long>(secs * 1000.0)}, what);
+    }
+    for (double r : {opt.link_faults.corrupt_rate, opt.link_faults.drop_rate, opt.link_faults.late_rate})
+        if (r < 0 || r > 1) {
+            std::cerr << "pumprig-sim: fault rates are probabilities from 0 to 1\n";
+            return 2;
+        }
     opt.start = BenchTime{Millis{static_cast<long long>(start_unix_s * 1000.0 + 0.5)}};
     if (opt.meter_profile.empty()) opt.meter_profile = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures/meters/lf-2000.json";
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -23,9 +24,23 @@ namespace {
 constexpr Millis kMeasurementPeriod{100};  // LF-2000: 10 measurements a second
 }
 
-SimBench::SimBench(const SimOptions& options) : opt_(options), now_(options.start) {
+SimBench::SimBench(const SimOptions& options)
+    : opt_(options), now_(options.start), faults_(options.link_faults, options.seed) {
     pump_pty_ = open_pty();
     meter_pty_ = open_pty();
+    pump_path_ = pump_pty_.slave_path;
+    for (const auto& [at, what] : opt_.scheduled_faults) due_faults_.emplace_back(now_ + at, what);
+    const bool link_may_go = std::any_of(due_faults_.begin(), due_faults_.end(),
+                                         [](const auto& f) { return f.second.starts_with("pump_link_down"); });
+    if (link_may_go) {
+        // A pseudo-terminal that closes is gone for good; its successor gets another number.
+        // Publish a symbolic link that is pointed at each new one, as udev's by-id names are.
+        char tmpl[] = "/tmp/pumprig-sim-XXXXXX";
+        if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a folder for the pump link name");
+        link_dir_ = tmpl;
+        pump_path_ = (link_dir_ / "pump").string();
+        std::filesystem::create_symlink(pump_pty_.slave_path, pump_path_);
+    }
 
     pump::sim::PumpModelConfig pc;
     pc.model = opt_.pump_model;
@@ -45,7 +60,14 @@ SimBench::SimBench(const SimOptions& options) : opt_(options), now_(options.star
     mo.seed = opt_.seed * 0x9E3779B97F4A7C15ULL + 1;
     meter_ = std::make_unique<meter::sim::Lf2000Model>(std::move(*profile), mo);
     meter_server_ = std::make_unique<meter::sim::MeterServer>(*meter_, opt_.meter_unit_id);
-    if (auto r = meter_server_->serve_rtu(meter_pty_.master); !r) throw std::runtime_error(r.error().describe());
+    int server_fd = meter_pty_.master;
+    if (opt_.link_faults.corrupt_rate > 0) {
+        // Corrupting the meter's bytes needs a hop we control: the server talks to an inner
+        // pseudo-terminal, and relay_meter() carries bytes between it and the host's one.
+        meter_inner_ = open_pty();
+        server_fd = meter_inner_.master;
+    }
+    if (auto r = meter_server_->serve_rtu(server_fd); !r) throw std::runtime_error(r.error().describe());
     if (opt_.meter_tcp_port >= 0) {
         auto port = meter_server_->serve_tcp(opt_.meter_tcp_port);
         if (!port) throw std::runtime_error(port.error().describe());
@@ -56,6 +78,54 @@ SimBench::~SimBench() {
     meter_server_.reset();
     close_pty(pump_pty_);
     close_pty(meter_pty_);
+    close_pty(meter_inner_);
+    if (!link_dir_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(link_dir_, ec);
+    }
+}
+
+void SimBench::run_due_faults() {
+    while (!due_faults_.empty()) {
+        auto it = std::min_element(due_faults_.begin(), due_faults_.end());
+        if (it->first > now_) return;
+        const std::string what = it->second;
+        due_faults_.erase(it);
+        (void)control("FAULT " + what);
+    }
+}
+
+void SimBench::pump_link_down(Millis wall) {
+    if (pump_down_) return;
+    close_pty(pump_pty_);  // the host sees a hang-up, as when an adapter is unplugged
+    pump_pending_.clear();
+    pump_down_ = true;
+    pump_up_at_ = std::chrono::steady_clock::now() + wall;
+}
+
+void SimBench::pump_link_up() {
+    pump_pty_ = open_pty();
+    std::filesystem::path tmp = pump_path_ + ".new";
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    std::filesystem::create_symlink(pump_pty_.slave_path, tmp);
+    std::filesystem::rename(tmp, pump_path_);  // atomic: the name always points somewhere
+    pump_down_ = false;
+}
+
+void SimBench::relay_meter() {
+    char buf[512];
+    // Host -> meter, corrupted; dropped while the meter is silent.
+    for (ssize_t n; (n = read(meter_pty_.master, buf, sizeof buf)) > 0;) {
+        if (now_ < meter_silent_until_) continue;
+        const auto bytes = faults_.corrupt(std::string_view(buf, static_cast<std::size_t>(n)));
+        [[maybe_unused]] auto w = write(meter_inner_.slave_keepalive, bytes.data(), bytes.size());
+    }
+    // Meter -> host, corrupted.
+    for (ssize_t n; (n = read(meter_inner_.slave_keepalive, buf, sizeof buf)) > 0;) {
+        const auto bytes = faults_.corrupt(std::string_view(buf, static_cast<std::size_t>(n)));
+        [[maybe_unused]] auto w = write(meter_pty_.master, bytes.data(), bytes.size());
+    }
 }
 
 void SimBench::tick() {
@@ -64,6 +134,7 @@ void SimBench::tick() {
     line_->push(pump_->advance(kMeasurementPeriod));
     meter_->measure(line_->advance(kMeasurementPeriod));
     now_ += kMeasurementPeriod;
+    run_due_faults();
 }
 
 void SimBench::advance(Millis dt) {
@@ -78,6 +149,17 @@ void SimBench::advance(Millis dt) {
 }
 
 void SimBench::flush_pump() {
+    if (pump_down_) {
+        (void)pump_->take_output();  // nobody is connected: the bytes are lost
+        return;
+    }
+    if (faults_.active()) {
+        std::string out = variant_ ? variant_->to_host(pump_->take_output()).bytes : pump_->take_output();
+        out = faults_.pump_output(out) + faults_.due(std::chrono::steady_clock::now());
+        pump_pending_ += faults_.corrupt(out);
+        flush_pending();
+        return;
+    }
     if (variant_) {
         auto out = variant_->to_host(pump_->take_output());
         if (out.delay_ms > 0) {
@@ -114,7 +196,8 @@ void SimBench::pump_io(bool readable) {
         while (true) {
             const ssize_t n = read(pump_pty_.master, buf, sizeof buf);
             if (n > 0) {
-                const std::string_view bytes(buf, static_cast<std::size_t>(n));
+                const std::string corrupted = faults_.corrupt(std::string_view(buf, static_cast<std::size_t>(n)));
+                const std::string_view bytes(corrupted);
                 if (variant_) {
                     auto in = variant_->from_host(bytes);
                     pump_pending_ += in.reply;
@@ -165,6 +248,25 @@ std::string SimBench::control(const std::string& line) {
             meter_->inject_air(n);
             return "OK";
         }
+        if (name == "pump_reset") {
+            pump_->inject_watchdog_reset();
+            return "OK";
+        }
+        if (name == "pump_link_down") {
+            long long ms = 0;
+            in >> ms;
+            if (ms <= 0) return "ERR FAULT pump_link_down takes the outage in wall milliseconds";
+            if (link_dir_.empty()) return "ERR FAULT pump_link_down needs the simulator started with a scheduled link fault (stable link name)";
+            pump_link_down(Millis{ms});
+            return "OK";
+        }
+        if (name == "meter_silent") {
+            long long ms = 0;
+            in >> ms;
+            if (ms <= 0) return "ERR FAULT meter_silent takes a bench duration in milliseconds";
+            meter_silent_until_ = now_ + Millis{ms};
+            return "OK";
+        }
         if (name == "freeze") {
             meter_->set_frozen(true);
             return "OK";
@@ -173,7 +275,8 @@ std::string SimBench::control(const std::string& line) {
             meter_->set_frozen(false);
             return "OK";
         }
-        return "ERR unknown fault '" + name + "' (motor_stall, battery PCT, air N, freeze, unfreeze)";
+        return "ERR unknown fault '" + name +
+               "' (motor_stall, battery PCT, air N, freeze, unfreeze, pump_reset, pump_link_down MS, meter_silent MS)";
     }
     return "ERR unknown command '" + cmd + "' (ADVANCE MS, CLOCK, FAULT NAME, QUIT)";
 }
@@ -191,7 +294,7 @@ int SimBench::serve(int in_fd, int out_fd) {
         return true;
     };
     const std::string tcp = meter_server_->tcp_port() > 0 ? "127.0.0.1:" + std::to_string(meter_server_->tcp_port()) : "-";
-    if (!say("READY pump=" + pump_pty_.slave_path + " meter=" + meter_pty_.slave_path + " meter_tcp=" + tcp +
+    if (!say("READY pump=" + pump_path_ + " meter=" + meter_pty_.slave_path + " meter_tcp=" + tcp +
              " clock_ms=" + std::to_string(now_.time_since_epoch().count()) + " mode=" +
              (opt_.realtime ? "realtime" : "virtual")))
         return 1;
@@ -202,7 +305,14 @@ int SimBench::serve(int in_fd, int out_fd) {
     while (true) {
         std::vector<pollfd> fds;
         fds.push_back({in_fd, POLLIN, 0});
-        fds.push_back({pump_pty_.master, static_cast<short>(POLLIN | (pump_pending_.empty() ? 0 : POLLOUT)), 0});
+        // A negative descriptor is skipped by poll(): the pump link while it is down.
+        fds.push_back({pump_down_ ? -1 : pump_pty_.master, static_cast<short>(POLLIN | (pump_pending_.empty() ? 0 : POLLOUT)), 0});
+        const bool relaying = meter_inner_.master >= 0;
+        if (relaying) {
+            fds.push_back({meter_pty_.master, POLLIN, 0});
+            fds.push_back({meter_inner_.slave_keepalive, POLLIN, 0});
+        }
+        const std::size_t first_server_fd = fds.size();
         const auto meter_fds = meter_server_->fds();
         for (int fd : meter_fds) fds.push_back({fd, POLLIN, 0});
 
@@ -215,6 +325,13 @@ int SimBench::serve(int in_fd, int out_fd) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_wall - std::chrono::steady_clock::now()).count();
             timeout_ms = static_cast<int>(std::max<long long>(0, std::min<long long>(left, static_cast<long long>(wall_ms_per_tick) + 1)));
         }
+        auto at_most = [&timeout_ms](long long ms) {
+            ms = std::max<long long>(0, ms);
+            timeout_ms = timeout_ms < 0 ? static_cast<int>(ms) : static_cast<int>(std::min<long long>(timeout_ms, ms));
+        };
+        if (pump_down_)
+            at_most(std::chrono::duration_cast<std::chrono::milliseconds>(pump_up_at_ - std::chrono::steady_clock::now()).count() + 1);
+        if (faults_.holding()) at_most(20);
         const int n = poll(fds.data(), fds.size(), timeout_ms);
         if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
 
@@ -241,10 +358,20 @@ int SimBench::serve(int in_fd, int out_fd) {
                     if (!say(control(line))) return 0;
                 }
             }
-            pump_io((fds[1].revents & POLLIN) != 0);
-            for (std::size_t i = 2; i < fds.size(); ++i)
-                if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) meter_server_->on_readable(fds[i].fd);
+            if (!pump_down_) pump_io((fds[1].revents & POLLIN) != 0);
+            if (relaying) relay_meter();
+            for (std::size_t i = first_server_fd; i < fds.size(); ++i) {
+                if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                if (!relaying && fds[i].fd == meter_pty_.master && now_ < meter_silent_until_) {
+                    char junk[512];
+                    while (read(fds[i].fd, junk, sizeof junk) > 0) {}  // a silent meter hears nothing
+                    continue;
+                }
+                meter_server_->on_readable(fds[i].fd);
+            }
+            if (relaying) relay_meter();
         }
+        if (pump_down_ && std::chrono::steady_clock::now() >= pump_up_at_) pump_link_up();
         flush_pump();
     }
 }

@@ -7,6 +7,10 @@
 #include "core/units.hpp"
 #include "pty.hpp"
 #include "variant.hpp"
+#include "link_faults.hpp"
+#include <chrono>
+#include <filesystem>
+#include <vector>
 
 namespace pumprig::pump::sim { class PumpModel; }
 namespace pumprig::meter::sim { class FluidLine; class Lf2000Model; class MeterServer; }
@@ -27,6 +31,9 @@ struct SimOptions {
     double line_tau_s = 20.0;
     double battery_pct = 100.0;
     bool variant = false;  // exercise every freedom of the pump ICD on the pump link (variant.hpp)
+    LinkFaultOptions link_faults;
+    // Faults at set bench times from the start: (offset, "pump_link_down 2000"), ... (FAULT names)
+    std::vector<std::pair<Millis, std::string>> scheduled_faults;
 };
 
 class SimBench {
@@ -54,6 +61,19 @@ private:
     std::unique_ptr<meter::sim::Lf2000Model> meter_;
     std::unique_ptr<meter::sim::MeterServer> meter_server_;
     std::unique_ptr<VariantLink> variant_;  // set in variant mode
+    // Link faults.
+    void run_due_faults();
+    void pump_link_down(Millis wall);
+    void pump_link_up();
+    void relay_meter();
+    LinkFaults faults_;
+    std::vector<std::pair<BenchTime, std::string>> due_faults_;
+    std::filesystem::path link_dir_;       // holds the stable pump link name when it may go away
+    std::string pump_path_;                // what READY publishes for the pump
+    bool pump_down_ = false;
+    std::chrono::steady_clock::time_point pump_up_at_{};
+    BenchTime meter_silent_until_{};
+    Pty meter_inner_;                      // with corruption: the server's side of a relay
 };
 
 }  // namespace pumprig::sim

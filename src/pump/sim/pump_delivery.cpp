@@ -427,9 +427,16 @@ void PumpModel::begin_reset() {
     boot_at_ms_ = elapsed_ms_ + kResetDurationMs;
 }
 
+void PumpModel::inject_watchdog_reset() {
+    if (resetting_) return;
+    boot_reason_ = "WATCHDOG";
+    begin_reset();
+}
+
 void PumpModel::finish_reset() {
     resetting_ = false;
-    emit_event("BOOT", {{"reason", "RESET"}});
+    emit_event("BOOT", {{"reason", boot_reason_}});
+    boot_reason_ = "RESET";
     // Battery thresholds crossed while restarting are taken now, without their own events: the
     // ALARM SET events below report every alarm still set.
     const double pct = battery_at(elapsed_ms_, strokes_total_);

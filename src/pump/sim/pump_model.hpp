@@ -69,6 +69,9 @@ public:
     // Fault injection: the next stroke finds the rotor stalled (MOTOR_STALL, SUSPENDED). One
     // stall per call: after STOP and START the rotor turns again.
     void inject_motor_stall();
+    // Fault injection: the pump restarts by itself now (a watchdog), as RESET does but without
+    // a request: BOOT reason=WATCHDOG about 1 s later.
+    void inject_watchdog_reset();
     // Battery charge in percent (0 to 100); ERI and EOS follow as if the battery drained there.
     void set_battery_pct(double pct);
 
@@ -201,6 +204,7 @@ private:
     };
     std::optional<LastRequest> last_request_;
     bool reset_requested_ = false;
+    const char* boot_reason_ = "RESET";  // of the reset under way
 
     NonceSource nonces_;
     std::string nonce_;
