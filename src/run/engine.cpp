@@ -152,6 +152,7 @@ private:
     std::optional<pump::ProgramSummary> committed_;  // what PROG.COMMIT answered, last good one
     bool reset_requested_ = false;                   // a BOOT after our own RESET is expected
     bool resync_needed_ = false;                     // the pump restarted by itself
+    const scenario::Program* sent_program_ = nullptr;  // the last program committed OK
     Result<void> resync();
     nlohmann::json gaps_ = nlohmann::json::array();  // link outages and pump resets, with times
 };
@@ -395,6 +396,7 @@ Result<void> Runner::exec_step(std::size_t i) {
                     auto c = pump.prog_commit();
                     if (!c) return std::unexpected(c.error());
                     committed_ = *c;
+                    sent_program_ = &s.program;
                     return {};
                 }));
             },
@@ -437,9 +439,41 @@ Result<void> Runner::exec_step(std::size_t i) {
                 return r;
             },
             [&](const ReadProgramStep&) -> Result<void> {
+                // The program read back, part by part, against the one pumprig last committed:
+                // a difference is answered MISMATCH (the command check fails and says where).
                 return record_answer(command(i, "PROG.READ", [&]() -> Result<void> {
                     auto r = pump.prog_read();
                     if (!r) return std::unexpected(r.error());
+                    if (!sent_program_) return {};
+                    const auto& prog = *sent_program_;
+                    auto mismatch = [](std::string what) {
+                        return fail(ErrorKind::DeviceError, "program read back differs: " + what, "MISMATCH");
+                    };
+                    if (r->steps != prog.steps.size() || r->boluses != prog.boluses.size() || r->ptm != prog.patient_bolus.has_value())
+                        return mismatch("counts");
+                    for (std::size_t k = 0; k < prog.steps.size(); ++k) {
+                        auto st = pump.prog_read_step(static_cast<int>(k + 1));
+                        if (!st) return std::unexpected(st.error());
+                        if (st->start_min != prog.steps[k].start.minutes || std::fabs(st->dose_ug_day - prog.steps[k].dose.ug_per_day) > 0.05)
+                            return mismatch("step " + std::to_string(k + 1));
+                    }
+                    for (std::size_t k = 0; k < prog.boluses.size(); ++k) {
+                        auto bo = pump.prog_read_bolus(static_cast<int>(k + 1));
+                        if (!bo) return std::unexpected(bo.error());
+                        const auto& want = prog.boluses[k];
+                        if (bo->start_min != want.start.minutes || std::fabs(bo->dose_ug - want.dose.ug) > 0.05 ||
+                            static_cast<long long>(bo->dur_min) * 60000 != want.duration.count())
+                            return mismatch("bolus " + std::to_string(k + 1));
+                    }
+                    if (prog.patient_bolus) {
+                        auto pt = pump.prog_read_ptm();
+                        if (!pt) return std::unexpected(pt.error());
+                        const auto& want = *prog.patient_bolus;
+                        if (std::fabs(pt->dose_ug - want.dose.ug) > 0.05 || static_cast<long long>(pt->dur_min) * 60000 != want.duration.count() ||
+                            static_cast<long long>(pt->lockout_min) * 60000 != want.lockout.count() ||
+                            static_cast<int>(pt->max_day) != want.max_per_day)
+                            return mismatch("patient bolus settings");
+                    }
                     return {};
                 }));
             },
