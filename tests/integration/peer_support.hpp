@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 inline std::string source() { return test::env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR); }
-inline std::string pumprig_binary() { return test::env_or("PUMPRIG_BINARY", "pumprig"); }
-inline std::string sim_binary() { return test::env_or("PUMPRIG_SIM_BINARY", "pumprig-sim"); }
+inline std::string pumprig_binary() { return test::env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig"); }
+inline std::string sim_binary() { return test::env_or("PUMPRIG_SIM_BINARY", PUMPRIG_BUILD_DIR "/pumprig-sim"); }
 inline std::string python() { return test::env_or("PUMPRIG_PYTHON", "/usr/bin/python3"); }
 
 struct TempDir {

@@ -18,7 +18,7 @@ using pumprig::test::run_command;
 namespace {
 
 const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
-const std::string kPumprig = env_or("PUMPRIG_BINARY", "pumprig");
+const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
 const std::string kPython = env_or("PUMPRIG_PYTHON", "/usr/bin/python3");
 
 struct TempDir {
