@@ -152,6 +152,7 @@ private:
     std::optional<pump::ProgramSummary> committed_;  // what PROG.COMMIT answered, last good one
     bool reset_requested_ = false;                   // a BOOT after our own RESET is expected
     bool resync_needed_ = false;                     // the pump restarted by itself
+    int status_timeouts_ = 0;                        // STATUS readings lost in a row
     const scenario::Program* sent_program_ = nullptr;  // the last program committed OK
     Result<void> resync();
     nlohmann::json gaps_ = nlohmann::json::array();  // link outages and pump resets, with times
@@ -306,7 +307,17 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         }
         if (at >= next_status_) {
             if (auto s = status_once(); !s) {
-                if (auto r = recover(s.error()); !r) return r;
+                // A STATUS lost to line noise after all its retries is one missing reading, not a
+                // lost link: only a hang-up, or three in a row, calls for reconnecting.
+                if (s.error().kind == ErrorKind::Timeout && ++status_timeouts_ < 3) {
+                    log("STATUS reading lost: " + s.error().message);
+                } else if (auto r = recover(s.error()); !r) {
+                    return r;
+                } else {
+                    status_timeouts_ = 0;
+                }
+            } else {
+                status_timeouts_ = 0;
             }
             while (next_status_ <= at) next_status_ += sc_.settings.status_period;
         }

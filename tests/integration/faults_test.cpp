@@ -88,7 +88,14 @@ TEST_CASE("0.1 percent of bytes corrupted on both links: same verdicts as a clea
     auto noisy = run_one(tmp.path / "noisy", "long/accuracy-24h.json", rig.string());
     CHECK(clean.exit_code == 0);
     CHECK(noisy.exit_code == 0);
-    CHECK(verdicts(clean.record) == verdicts(noisy.record));
+    const auto vc = verdicts(clean.record), vn = verdicts(noisy.record);
+    std::string differences;
+    for (const auto& [id, v] : vc)
+        if (!vn.count(id) || vn.at(id) != v) differences += id + ": clean " + v + ", noisy " + (vn.count(id) ? vn.at(id) : "missing") + "; ";
+    for (const auto& c : noisy.record["checks"])
+        if (c["verdict"] != "PASS") differences += c["id"].get<std::string>() + ": " + c["detail"].get<std::string>() + "; ";
+    INFO(differences);
+    CHECK(vc == vn);
     // The faults really happened and were handled below the checks.
     CHECK(noisy.record["links"]["pump"]["crc_errors"].get<int>() + noisy.record["links"]["pump"]["retries"].get<int>() > 10);
     CHECK(noisy.record["links"]["meter"]["retries"].get<int>() > 10);
