@@ -13,6 +13,7 @@
 
 #include "meter/total_tracker.hpp"
 #include "report/recorder.hpp"
+#include "report/run_folder.hpp"
 #include "scenario/expected.hpp"
 #include "verify/iec60601.hpp"
 #include "verify/json.hpp"
@@ -153,6 +154,8 @@ private:
     bool reset_requested_ = false;                   // a BOOT after our own RESET is expected
     bool resync_needed_ = false;                     // the pump restarted by itself
     int status_timeouts_ = 0;                        // STATUS readings lost in a row
+    std::optional<verify::Sample> last_sample_;      // for progress and the end of the data
+    std::size_t sample_count_ = 0;
     const scenario::Program* sent_program_ = nullptr;  // the last program committed OK
     Result<void> resync();
     nlohmann::json gaps_ = nlohmann::json::array();  // link outages and pump resets, with times
@@ -225,7 +228,10 @@ Result<void> Runner::sample_once() {
     s.counter = r->sample;
     s.stale = u.stale;
     s.valid = r->valid && !u.stale;
-    data_.samples.push_back(s);
+    // Samples go to disk only: a run of days keeps its memory flat, and the checks read the
+    // samples back from the record at the end, exactly as `pumprig report` does.
+    last_sample_ = s;
+    ++sample_count_;
     rec_.sample(s);
     return {};
 }
@@ -266,9 +272,9 @@ Result<void> Runner::status_once() {
 void Runner::progress() {
     if (!opt_.live_progress) return;
     const double hours = std::chrono::duration<double, std::ratio<3600>>(b_.clock().now() - started_).count();
-    const double vol = data_.samples.empty() ? 0.0 : data_.samples.back().total.ul;
+    const double vol = last_sample_ ? last_sample_->total.ul : 0.0;
     std::fprintf(stderr, "\r%-24s  bench %8.3f h  step %-22s  delivered %10.2f uL  samples %zu   ", sc_.name.substr(0, 24).c_str(),
-                 hours, step_name_.substr(0, 22).c_str(), vol, data_.samples.size());
+                 hours, step_name_.substr(0, 22).c_str(), vol, sample_count_);
     std::fflush(stderr);
 }
 
@@ -602,7 +608,7 @@ RunResult Runner::run() {
     }
     if (opt_.live_progress) std::fprintf(stderr, "\n");
     data_.times.end = b_.clock().now();
-    data_.last_data = data_.samples.empty() ? data_.times.end : data_.samples.back().t;
+    data_.last_data = last_sample_ ? last_sample_->t : data_.times.end;
 
     // Safety first: whatever happened, try to leave the pump stopped, and say so.
     result.safe_stop = b_.safe_stop();
@@ -610,6 +616,11 @@ RunResult Runner::run() {
     (void)drain_events();
     rec_.flush(true);
 
+    if (auto back = report::read_samples_csv(rec_.dir() / "samples.csv"); back) {
+        data_.samples = std::move(back->items);
+    } else {
+        log("cannot read the samples back for judging: " + back.error().describe());
+    }
     result.checks = judge(sc_, data_);
     const auto summary = verify::summarise(result.checks);
     if (ok) {
