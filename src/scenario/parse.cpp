@@ -61,17 +61,54 @@ bool valid_label(std::string_view s) {
     });
 }
 
+constexpr int kMaxNesting = 64;
+
+// Offset of the bracket that opens level max_depth + 1 (outside strings), if any.
+std::optional<std::size_t> offset_beyond_depth(std::string_view text, int max_depth) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth) return i;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
 class Parser {
 public:
     Parser(std::string_view text, std::filesystem::path file, std::filesystem::path fixtures)
         : text_(text), file_(std::move(file)), fixtures_(std::move(fixtures)) {}
 
     ParseResult run() {
+        // The position scanner recurses per level: bound the depth before anything parses, so
+        // a file of 100000 '[' is refused instead of overflowing the stack (issue 7).
+        if (const auto deep = offset_beyond_depth(text_, kMaxNesting)) {
+            const auto pos = detail::position_of_offset(text_, *deep);
+            diags_.push_back({file_, pos.line, pos.column, "",
+                              "nesting deeper than " + std::to_string(kMaxNesting) +
+                                  " levels; expected a scenario, whose objects and arrays nest a few levels"});
+            return std::unexpected(std::move(diags_));
+        }
         json doc;
         try {
             doc = json::parse(text_);
         } catch (const json::parse_error& e) {
             syntax_error(e);
+            return std::unexpected(std::move(diags_));
+        } catch (const json::out_of_range& e) {
+            // A number beyond a double (1e999): nlohmann throws out_of_range.406, not a
+            // parse_error, and gives no position (found by tests/fuzz/fuzz_scenario).
+            number_overflow(e);
             return std::unexpected(std::move(diags_));
         }
         positions_ = detail::map_positions(text_);
@@ -94,6 +131,30 @@ private:
         // <detail>"; keep the detail, the position is ours.
         if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
         diags_.push_back({file_, pos.line, pos.column, "", "invalid JSON: " + what});
+    }
+
+    void number_overflow(const json::out_of_range& e) {
+        // nlohmann's text is "... number overflow parsing '<literal>'": point at the first
+        // occurrence of that literal standing alone as a number.
+        const std::string what = e.what();
+        const auto open = what.find('\'');
+        const auto close = what.rfind('\'');
+        std::string literal;
+        if (open != std::string::npos && close > open) literal = what.substr(open + 1, close - open - 1);
+        std::size_t offset = 0;
+        auto number_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+'; };
+        for (auto at = literal.empty() ? std::string_view::npos : text_.find(literal); at != std::string_view::npos;
+             at = text_.find(literal, at + 1)) {
+            const std::size_t end = at + literal.size();
+            if ((at == 0 || !number_char(text_[at - 1])) && (end >= text_.size() || !number_char(text_[end]))) {
+                offset = at;
+                break;
+            }
+        }
+        const auto pos = detail::position_of_offset(text_, offset);
+        diags_.push_back({file_, pos.line, pos.column, "",
+                          "invalid JSON: number " + (literal.empty() ? std::string("literal") : literal) +
+                              " is out of range; expected a number that fits a double (about 1e308)"});
     }
 
     void error_at_value(const std::string& ptr, std::string msg) {
