@@ -414,7 +414,9 @@ Result<MeterProfile> parse_meter_profile(const std::string& json_text, const std
     json root;
     try {
         root = json::parse(json_text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, and out_of_range.406 for a number beyond a double (1e999), found by
+        // tests/fuzz/fuzz_meter_profile.
         return fail(ErrorKind::BadInput, source + ": not valid JSON: " + e.what());
     }
     return Loader{source}.load(root);

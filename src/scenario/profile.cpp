@@ -1,6 +1,7 @@
 #include "scenario/profile.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -72,7 +73,7 @@ Result<PumpProfile> load_pump_profile(const std::filesystem::path& file) {
     json doc;
     try {
         doc = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // out_of_range.406 too: a number beyond a double
         return fail(ErrorKind::BadInput, "pump profile " + file.string() + ": " + e.what());
     }
     ProfileReader r(file);
@@ -121,6 +122,15 @@ Result<PumpProfile> load_pump_profile(const std::filesystem::path& file) {
 }
 
 Result<PumpProfile> find_pump_profile(const std::filesystem::path& fixtures_dir, std::string_view id) {
+    // The id names a file in fixtures/pumps: a '/', a leading '.' or an absolute path would let
+    // a scenario load any .json file on the machine (security review, issue 7).
+    const bool plain_name = !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (!plain_name)
+        return fail(ErrorKind::BadInput, "pump profile id \"" + std::string(id) +
+                                             "\" is not a plain name; expected letters, digits, '-', '_' and '.' "
+                                             "naming a file in fixtures/pumps, such as \"itb-40\"");
     const auto dir = fixtures_dir / "pumps";
     const auto file = dir / (std::string(id) + ".json");
     std::error_code ec;
