@@ -1,6 +1,8 @@
 #include "bench/rig.hpp"
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -31,6 +33,13 @@ public:
             out = v.get<bool>();
         } else if constexpr (std::is_integral_v<T>) {
             if (!v.is_number_integer()) throw error(ptr, "a whole number");
+            // get<T> would wrap 4294967297 to 1 silently: refuse what T cannot hold.
+            const bool fits = v.is_number_unsigned()
+                                  ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                                  : v.get<std::int64_t>() >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+                                        v.get<std::int64_t>() <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
+            if (!fits) throw error(ptr, "a whole number from " + std::to_string(std::numeric_limits<T>::min()) + " to " +
+                                            std::to_string(std::numeric_limits<T>::max()));
             out = v.get<T>();
         } else if constexpr (std::is_floating_point_v<T>) {
             if (!v.is_number()) throw error(ptr, "a number");
@@ -53,7 +62,7 @@ public:
     // Unknown keys are errors: a misspelt key silently ignored is a wrong bench.
     void finish() const {
         for (const auto& [k, v] : j_.items())
-            if (!seen_.count(k)) throw error(pointer_ + "/" + k, "no such key (known: " + known() + ")");
+            if (!seen_.count(k)) throw error(pointer_ + "/" + k, "one of " + known() + " (this key is unknown)");
     }
 
     std::runtime_error error(const std::string& ptr, const std::string& expected) const {
@@ -80,6 +89,14 @@ char parity_of(const std::string& s, const ObjectReader& r, const char* key) {
     throw r.error(r.pointer() + "/" + key, "\"none\", \"even\" or \"odd\"");
 }
 
+// Numbers the links cannot work with (a negative timeout, three stop bits) are refused here,
+// where the file and pointer can be named, rather than failing later on the link.
+void require_range(const ObjectReader& r, const char* key, long long value, long long min, long long max,
+                   const std::string& what) {
+    if (value < min || value > max)
+        throw r.error(r.pointer() + "/" + key, what + ", " + std::to_string(min) + " to " + std::to_string(max));
+}
+
 std::filesystem::path resolve(const std::filesystem::path& p, const std::filesystem::path& root) {
     if (p.empty() || p.is_absolute()) return p;
     return root / p;
@@ -103,6 +120,10 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
         }
         return fail(ErrorKind::BadInput, file.string() + ":" + std::to_string(line) + ":" + std::to_string(col) +
                                              ": not valid JSON: " + e.what());
+    } catch (const json::out_of_range& e) {
+        // A number beyond a double (1e999) is out_of_range.406, not a parse_error: it escaped
+        // load_rig and ended pumprig (tests/data/rigs_bad/number_overflow.json).
+        return fail(ErrorKind::BadInput, file.string() + ": not valid JSON: " + e.what());
     }
     RigDescription rig;
     rig.file = file;
@@ -169,6 +190,9 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             p.get("port", rig.pump.port);
             p.get("response_timeout_ms", rig.pump.response_timeout_ms);
             p.get("retries", rig.pump.retries);
+            require_range(p, "stop_bits", rig.pump.stop_bits, 1, 2, "stop bits");
+            require_range(p, "response_timeout_ms", rig.pump.response_timeout_ms, 1, 60'000, "a response timeout in ms");
+            require_range(p, "retries", rig.pump.retries, 0, 10, "re-sends after a timeout");
             static const std::set<int> bauds{9600, 19200, 38400, 57600, 115200};
             if (!bauds.count(rig.pump.baud)) throw p.error(p.pointer() + "/baud", "9600, 19200, 38400, 57600 or 115200 (pump ICD section 1)");
             if (!rig.simulator.enabled) {
@@ -209,6 +233,11 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             m.get("response_timeout_ms", rig.meter.response_timeout_ms);
             m.get("profile", profile);
             rig.meter.profile = resolve(profile, root);
+            require_range(m, "data_bits", rig.meter.data_bits, 7, 8, "data bits");
+            require_range(m, "stop_bits", rig.meter.stop_bits, 1, 2, "stop bits");
+            require_range(m, "baud", rig.meter.baud, 1200, 115200, "a baud rate");
+            require_range(m, "port", rig.meter.port, 1, 65535, "a TCP port");
+            require_range(m, "response_timeout_ms", rig.meter.response_timeout_ms, 1, 60'000, "a response timeout in ms");
             if (rig.meter.unit_id < 1 || rig.meter.unit_id > 247) throw m.error(m.pointer() + "/unit_id", "a Modbus unit id 1 to 247");
             if (!rig.simulator.enabled) {
                 if (rig.meter.kind == MeterLinkConfig::Kind::Rtu && rig.meter.device.empty())
