@@ -41,6 +41,8 @@ Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const Benc
             args.push_back("0");
         }
         if (rig.simulator.variant) args.push_back("--variant");
+        for (const auto& d : rig.simulator.defects) args.insert(args.end(), {"--defect", d});
+        for (const auto& f : rig.simulator.meter_faults) args.insert(args.end(), {"--meter-fault", f});
         for (const auto& a : rig.sim_args) args.push_back(a);
         for (const auto& a : options.sim_extra_args) args.push_back(a);
         auto sim = SimProcess::start(binary.string(), args);

@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string_view>
+
+#include "pump/sim/defects.hpp"
 
 namespace pumprig::bench {
 
@@ -102,7 +105,22 @@ std::filesystem::path resolve(const std::filesystem::path& p, const std::filesys
     return root / p;
 }
 
+
 }  // namespace
+
+bool is_meter_fault(const std::string& text) {
+    const auto eq = text.find('=');
+    const std::string name = text.substr(0, eq);
+    if (name != "zero_drift" && name != "air_bursts" && name != "frozen") return false;
+    if (eq == std::string::npos) return true;
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(text.substr(eq + 1), &used);
+        return used == text.size() - eq - 1 && v >= 0;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
 
 Result<RigDescription> load_rig(const std::filesystem::path& file, const std::filesystem::path& root) {
     std::ifstream in(file);
@@ -170,6 +188,27 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             }
             s.get("battery_pct", rig.simulator.battery_pct);
             s.get("variant", rig.simulator.variant);
+            for (const char* key : {"defects", "meter_faults"}) {
+                if (!s.has(key)) continue;
+                const auto& list = j.at("simulator").at(key);
+                const std::string at = s.pointer() + "/" + key;
+                const bool defects = std::string_view(key) == "defects";
+                if (!list.is_array()) throw s.error(at, defects ? "an array of pump defect names (pumprig-sim --list-defects)"
+                                                                : "an array of meter faults (\"zero_drift=2\", \"air_bursts\", \"frozen=600\")");
+                for (std::size_t i = 0; i < list.size(); ++i) {
+                    const std::string item = list[i].is_string() ? list[i].get<std::string>() : std::string();
+                    const std::string where = at + "/" + std::to_string(i);
+                    if (defects) {
+                        if (!pump::sim::defect_from_name(item))
+                            throw s.error(where, "a pump defect name from the catalogue (pumprig-sim --list-defects)");
+                        rig.simulator.defects.push_back(item);
+                    } else {
+                        if (!is_meter_fault(item)) throw s.error(where, "zero_drift, air_bursts or frozen, optionally =NUMBER");
+                        rig.simulator.meter_faults.push_back(item);
+                    }
+                }
+                s.mark(key);
+            }
             s.finish();
         }
 

@@ -56,6 +56,10 @@ struct SimulatorConfig {
     double line_tau_s = 20.0;
     double battery_pct = 100.0;
     bool variant = false;      // the simulator uses every freedom of the pump ICD (docs/simulator.md)
+    // Pump defects by catalogue name and meter faults (NAME[=VALUE]) for the simulator
+    // (docs/defects.md): passed as --defect and --meter-fault.
+    std::vector<std::string> defects;
+    std::vector<std::string> meter_faults;
 };
 
 struct RigDescription {
@@ -74,6 +78,9 @@ struct RigDescription {
 
 // Reads and validates a rig description. Relative paths inside it (key file, profile) are
 // resolved against the project root given (normally the source tree).
+// A meter fault as pumprig-sim takes it: zero_drift, air_bursts or frozen, optionally =NUMBER.
+bool is_meter_fault(const std::string& text);
+
 Result<RigDescription> load_rig(const std::filesystem::path& file, const std::filesystem::path& root);
 
 }  // namespace pumprig::bench

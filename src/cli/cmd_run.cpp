@@ -1,6 +1,6 @@
 // pumprig run SCENARIO...: runs scenarios (files or folders) on a bench, one run folder each,
 // prints the checks and a summary table. Exit 0 all passed, 1 a check failed, 2 bad input,
-// 3 bench error or aborted run.
+// 3 bench error, aborted run, or the bench held by another run (--wait waits for it).
 #include <unistd.h>
 
 #include <atomic>
@@ -12,8 +12,10 @@
 #include <set>
 
 #include "bench/bench.hpp"
+#include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
 #include "cli/rig_option.hpp"
+#include "pump/sim/defects.hpp"
 #include "report/run_folder.hpp"
 #include "run/engine.hpp"
 #include "run/rejudge.hpp"
@@ -52,13 +54,17 @@ int cmd_run(int argc, char** argv) {
     std::string junit_file;
     std::string out = "reports", fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
     double max_hours = 0;
+    std::vector<std::string> defects, meter_faults;
     po::options_description desc("pumprig run SCENARIO...: run scenario files or folders on a bench\nOptions");
     desc.add_options()("help,h", "show this help")
         ("out", po::value(&out), "folder for the run folders (default reports/)")
         ("tags", po::value(&tags)->multitoken(), "run only scenarios with one of these tags")
         ("max-hours", po::value(&max_hours), "abort a scenario that runs longer than this many bench hours")
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
-        ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here");
+        ("wait", "if another run holds the bench, wait for it instead of refusing at once (exit 3)")
+        ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here")
+        ("defect", po::value(&defects), "simulated bench only: give the pump this defect (pumprig-sim --list-defects); repeatable")
+        ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable");
     args.add_to(desc);
     po::options_description hidden;
     hidden.add_options()("path", po::value(&paths));
@@ -87,6 +93,28 @@ int cmd_run(int argc, char** argv) {
         std::cerr << "pumprig run: " << rig.error().message << "\n";
         return kExitBadInput;
     }
+    if (!defects.empty() || !meter_faults.empty()) {
+        if (!rig->simulator.enabled) {
+            std::cerr << "pumprig run: --defect and --meter-fault need a simulated bench (a rig with a \"simulator\" section), not "
+                      << args.rig << "\n";
+            return kExitBadInput;
+        }
+        // Checked here, so a typo is bad input, not a bench error later.
+        for (const auto& d : defects) {
+            if (!pump::sim::defect_from_name(d)) {
+                std::cerr << "pumprig run: --defect " << d << ": expected a defect name from pumprig-sim --list-defects\n";
+                return kExitBadInput;
+            }
+            rig->simulator.defects.push_back(d);
+        }
+        for (const auto& f : meter_faults) {
+            if (!bench::is_meter_fault(f)) {
+                std::cerr << "pumprig run: --meter-fault " << f << ": expected zero_drift, air_bursts or frozen, optionally =NUMBER\n";
+                return kExitBadInput;
+            }
+            rig->simulator.meter_faults.push_back(f);
+        }
+    }
     // Every scenario is checked before the bench is touched: bad input never half-runs a suite.
     std::vector<scenario::Scenario> scenarios;
     bool bad = false;
@@ -112,6 +140,22 @@ int cmd_run(int argc, char** argv) {
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    // One run per bench at a time (hardware, ser2net, a separately started simulator); the
+    // lock is held until this process ends, however it ends (src/bench/bench_lock.hpp).
+    std::optional<bench::BenchLock> bench_lock;
+    if (bench::rig_needs_lock(*rig)) {
+        bench::LockOptions lo;
+        lo.wait = vm.count("wait") > 0;
+        for (int i = 0; i < argc; ++i) lo.command += std::string(i ? " " : "pumprig ") + argv[i];
+        lo.give_up = [] { return g_stop.load(); };
+        lo.on_wait = [](const bench::LockHolder& h) { std::cerr << "pumprig run: waiting for the bench, held by " << h.describe() << "\n"; };
+        auto l = bench::BenchLock::acquire(*rig, lo);
+        if (!l) {
+            std::cerr << "pumprig run: " << l.error().message << "\n";
+            return kExitBenchError;
+        }
+        bench_lock.emplace(std::move(*l));
+    }
     const bool tty = isatty(STDERR_FILENO);
     run::TraceRelay relay;
 

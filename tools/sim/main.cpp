@@ -9,6 +9,10 @@
 //   CLOCK            answers "OK clock_ms=<ms>"
 //   FAULT <name> [args]  inject a fault (motor_stall, air <n>, freeze, battery <pct>); "OK" or "ERR <why>"
 //   QUIT             exit 0 (end of stdin does the same)
+//
+// Defects (--defect NAME, repeatable; --list-defects) make the pump misbehave as real firmware
+// or mechanics can; meter faults (--meter-fault NAME[=VALUE]) make the meter misbehave.
+// docs/defects.md.
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -18,6 +22,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "pump/sim/defects.hpp"
 #include "sim_bench.hpp"
 
 namespace po = boost::program_options;
@@ -27,7 +32,7 @@ int main(int argc, char** argv) {
     sim::SimOptions opt;
     std::string time_mode = "virtual";
     double start_unix_s = to_unix_seconds(kDefaultVirtualEpoch);
-    std::vector<std::string> fault_at;
+    std::vector<std::string> fault_at, meter_faults;
     po::options_description desc(
         "pumprig-sim: simulated pump and flow meter over pseudo-terminals (and loopback TCP).\n"
         "Prints a READY line on stdout, then takes control commands on stdin.\nOptions");
@@ -49,6 +54,10 @@ int main(int argc, char** argv) {
         ("drop-rate", po::value(&opt.link_faults.drop_rate)->default_value(0.0), "probability that a pump response is not sent")
         ("late-rate", po::value(&opt.link_faults.late_rate)->default_value(0.0), "probability that a pump response comes 400 ms late")
         ("fault-at", po::value(&fault_at), "schedule a fault: BENCH_SECONDS:NAME[:ARG] from the start (e.g. 3600:pump_link_down:2000, 7200:pump_reset, 600:meter_silent:30000); repeatable")
+        ("defect", po::value(&opt.defects), "give the pump a defect from the catalogue (--list-defects); repeatable")
+        ("list-defects", "list the pump defects and meter faults, then exit")
+        ("meter-fault", po::value(&meter_faults), "give the meter a fault: zero_drift[=UL_PER_H_PER_H] (default 2), "
+                                                 "air_bursts[=MEASUREMENTS] every 10 min (default 20), frozen[=BENCH_SECONDS] (default 600); repeatable")
         ("variant", po::bool_switch(&opt.variant), "exercise every freedom the pump ICD allows on the pump link (BUSY, extra keys, lower-case CRC, ...)");
     po::variables_map vm;
     try {
@@ -61,6 +70,47 @@ int main(int argc, char** argv) {
     if (vm.count("help")) {
         std::cout << desc << "\n";
         return 0;
+    }
+    if (vm.count("list-defects")) {
+        for (const auto& d : pump::sim::defect_catalogue()) std::cout << d.name << "\t" << d.description << "\n";
+        std::cout << "meter:zero_drift\tthe meter's zero drifts (uL/h per hour)\n"
+                     "meter:air_bursts\tAIR status for a burst of measurements every 10 min\n"
+                     "meter:frozen\tthe meter's readings freeze (sample counter stops)\n";
+        return 0;
+    }
+    try {
+        (void)pump::sim::PumpDefects::from_names(opt.defects);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig-sim: --defect: " << e.what() << "\n";
+        return 2;
+    }
+    for (const auto& f : meter_faults) {
+        const auto eq = f.find('=');
+        const std::string name = f.substr(0, eq);
+        double value = -1;
+        if (eq != std::string::npos) {
+            try {
+                std::size_t used = 0;
+                value = std::stod(f.substr(eq + 1), &used);
+                if (used != f.size() - eq - 1) value = -1;
+            } catch (const std::exception&) {
+                value = -1;
+            }
+            if (!(value >= 0)) {
+                std::cerr << "pumprig-sim: --meter-fault '" << f << "': expected NAME=NUMBER (a number >= 0)\n";
+                return 2;
+            }
+        }
+        if (name == "zero_drift") {
+            opt.meter_zero_drift_per_h = eq == std::string::npos ? 2.0 : value;
+        } else if (name == "air_bursts") {
+            opt.meter_air_burst = eq == std::string::npos ? 20 : static_cast<int>(value);
+        } else if (name == "frozen") {
+            opt.meter_freeze_at_s = eq == std::string::npos ? 600.0 : value;
+        } else {
+            std::cerr << "pumprig-sim: --meter-fault '" << f << "': expected zero_drift, air_bursts or frozen\n";
+            return 2;
+        }
     }
     if (time_mode != "virtual" && time_mode != "realtime") {
         std::cerr << "pumprig-sim: --time must be virtual or realtime, not '" << time_mode << "'\n";

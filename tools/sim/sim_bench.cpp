@@ -47,6 +47,7 @@ SimBench::SimBench(const SimOptions& options)
     pc.serial = opt_.pump_serial;
     pc.seed = opt_.seed;
     pc.initial_batt_pct = opt_.battery_pct;
+    pc.defects = pump::sim::PumpDefects::from_names(opt_.defects);
     pump_ = std::make_unique<pump::sim::PumpModel>(pc, now_);
     if (opt_.variant) variant_ = std::make_unique<VariantLink>(opt_.seed);
 
@@ -60,6 +61,10 @@ SimBench::SimBench(const SimOptions& options)
     mo.seed = opt_.seed * 0x9E3779B97F4A7C15ULL + 1;
     meter_ = std::make_unique<meter::sim::Lf2000Model>(std::move(*profile), mo);
     meter_server_ = std::make_unique<meter::sim::MeterServer>(*meter_, opt_.meter_unit_id);
+    if (opt_.meter_zero_drift_per_h != 0) meter_->set_zero_drift(FlowRate{opt_.meter_zero_drift_per_h});
+    if (opt_.meter_air_burst > 0) next_air_burst_ = now_ + Millis{600'000};
+    if (opt_.meter_freeze_at_s >= 0)
+        due_faults_.emplace_back(now_ + Millis{static_cast<long long>(opt_.meter_freeze_at_s * 1000.0)}, "freeze");
     int server_fd = meter_pty_.master;
     if (opt_.link_faults.corrupt_rate > 0) {
         // Corrupting the meter's bytes needs a hop we control: the server talks to an inner
@@ -134,6 +139,10 @@ void SimBench::tick() {
     line_->push(pump_->advance(kMeasurementPeriod));
     meter_->measure(line_->advance(kMeasurementPeriod));
     now_ += kMeasurementPeriod;
+    if (opt_.meter_air_burst > 0 && now_ >= next_air_burst_) {
+        meter_->inject_air(opt_.meter_air_burst);
+        next_air_burst_ += Millis{600'000};
+    }
     run_due_faults();
 }
 

@@ -34,6 +34,12 @@ struct SimOptions {
     LinkFaultOptions link_faults;
     // Faults at set bench times from the start: (offset, "pump_link_down 2000"), ... (FAULT names)
     std::vector<std::pair<Millis, std::string>> scheduled_faults;
+    // Pump defects by catalogue name (src/pump/sim/defects.hpp); none: a conforming pump.
+    std::vector<std::string> defects;
+    // Meter faults for the whole run (docs/defects.md).
+    double meter_zero_drift_per_h = 0;  // uL/h the meter's zero moves per hour, from the start
+    int meter_air_burst = 0;            // measurements of AIR every 10 min of bench time (0: none)
+    double meter_freeze_at_s = -1;      // the meter freezes this many bench seconds after the start
 };
 
 class SimBench {
@@ -73,6 +79,7 @@ private:
     bool pump_down_ = false;
     std::chrono::steady_clock::time_point pump_up_at_{};
     BenchTime meter_silent_until_{};
+    BenchTime next_air_burst_{};
     Pty meter_inner_;                      // with corruption: the server's side of a relay
 };
 

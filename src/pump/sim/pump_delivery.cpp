@@ -53,21 +53,44 @@ double PumpModel::Run::contribution(std::int64_t t) const {
 
 double PumpModel::basal_nl_per_day() const {
     if (state_ != PumpState::Running || !program_) return 0;
-    if (alarm_set(Alarm::EmptyRes)) return static_cast<double>(ItbLimits::kMinBasalNlPerDay);
-    return dose_to_nl(program_->steps[current_step_].dose_ug_day, conc_ug_ml_);
+    if (alarm_set(Alarm::EmptyRes) && !defect(Defect::EmptyResNoMinimumRate))
+        return static_cast<double>(ItbLimits::kMinBasalNlPerDay);
+    const double nl = dose_to_nl(program_->steps[current_step_].dose_ug_day, conc_ug_ml_);
+    if (defect(Defect::RateHigh8)) return nl * 1.08;
+    if (defect(Defect::RateLow8)) return nl * 0.92;
+    return nl;
 }
 
-std::size_t PumpModel::step_in_force() const { return program_->step_index_at(ms_of_day(elapsed_ms_)); }
+std::size_t PumpModel::step_in_force() const {
+    // schedule_hour_late: the schedule reads a clock one hour behind (a time-zone slip).
+    const std::int64_t slip = defect(Defect::ScheduleHourLate) ? 3'600'000 : 0;
+    return program_->step_index_at(floor_mod(ms_of_day(elapsed_ms_) - slip, kMsPerDay));
+}
 
 bool PumpModel::periodic_bolus_given_now() const {
     return state_ == PumpState::Running && !alarm_set(Alarm::EmptyRes);
 }
 
-double PumpModel::bolus_planned_nl(MicroUg dose_ug) const { return dose_to_nl(dose_ug, conc_ug_ml_); }
+double PumpModel::bolus_planned_nl(BolusKind kind, MicroUg dose_ug) const {
+    const double nl = dose_to_nl(dose_ug, conc_ug_ml_);
+    return kind == BolusKind::Clinician && defect(Defect::ClinicianBolusShort) ? nl * 0.8 : nl;
+}
+
+bool PumpModel::low_res_reached() const {
+    if (defect(Defect::LowResNever)) return false;
+    const std::int64_t late = defect(Defect::LowResLate) ? 1'000'000 : 0;
+    return reservoir_nl_ <= low_res_threshold_nl_ - late;
+}
 
 // ---- time -----------------------------------------------------------------------------------
 
-std::int64_t PumpModel::ms_of_day(std::int64_t elapsed) const { return floor_mod(clock_offset_ms_ + elapsed, kMsPerDay); }
+std::int64_t PumpModel::clock_elapsed(std::int64_t elapsed) const {
+    return defect(Defect::ClockDrift) ? elapsed + elapsed / 100 : elapsed;
+}
+
+std::int64_t PumpModel::ms_of_day(std::int64_t elapsed) const {
+    return floor_mod(clock_offset_ms_ + clock_elapsed(elapsed), kMsPerDay);
+}
 
 std::string PumpModel::clock_text() const {
     const std::int64_t ms = clock_ms();
@@ -79,12 +102,12 @@ std::string PumpModel::clock_text() const {
 Volume PumpModel::advance(Millis dt) {
     if (dt.count() < 0) throw std::invalid_argument("PumpModel::advance: time does not go backwards");
     const std::int64_t target = elapsed_ms_ + dt.count();
-    const std::int64_t strokes_before = strokes_total_;
+    const std::int64_t out_before = volume_out_strokes_;
     while (elapsed_ms_ < target) {
         elapsed_ms_ = std::min(target, next_boundary());
         process_tick();
     }
-    return Volume::from_nl(static_cast<double>((strokes_total_ - strokes_before) * ItbLimits::kStrokeNl));
+    return Volume::from_nl(static_cast<double>((volume_out_strokes_ - out_before) * ItbLimits::kStrokeNl));
 }
 
 std::int64_t PumpModel::next_boundary() const {
@@ -93,8 +116,11 @@ std::int64_t PumpModel::next_boundary() const {
     if (bolus_) next = std::min(next, bolus_->end_ms);
     if (prime_) next = std::min(next, prime_->end_ms);
     const auto next_at_time_of_day = [&](int start_min) {
-        const std::int64_t d = floor_mod(start_min * 60'000LL - ms_of_day(elapsed_ms_), kMsPerDay);
-        return elapsed_ms_ + (d == 0 ? kMsPerDay : d);
+        std::int64_t d = floor_mod(start_min * 60'000LL - ms_of_day(elapsed_ms_), kMsPerDay);
+        if (d == 0) d = kMsPerDay;
+        // A fast clock reaches a time of day sooner in elapsed time.
+        if (defect(Defect::ClockDrift)) d = std::max<std::int64_t>(1, d * 100 / 101);
+        return elapsed_ms_ + d;
     };
     if (state_ == PumpState::Running && program_) {
         if (program_->steps.size() > 1)
@@ -103,7 +129,8 @@ std::int64_t PumpModel::next_boundary() const {
             for (const auto& b : program_->boluses) next = std::min(next, next_at_time_of_day(b.start_min));
     }
     next = std::min(next, next_battery_tick());
-    for (const auto& e : pending_events_) next = std::min(next, e.last_sent_ms + kEventResendMs);
+    if (!defect(Defect::EventsNotResent))
+        for (const auto& e : pending_events_) next = std::min(next, e.last_sent_ms + kEventResendMs);
     return next;
 }
 
@@ -124,6 +151,7 @@ void PumpModel::process_tick() {
     start_due_periodic_boluses();
     check_battery();
     resend_due_events();
+    last_tick_ms_ = elapsed_ms_;
 }
 
 // ---- the rotor -------------------------------------------------------------------------------
@@ -159,7 +187,8 @@ std::int64_t PumpModel::next_stroke_tick() const {
 }
 
 void PumpModel::deliver_due_strokes() {
-    while (state_ == PumpState::Running || state_ == PumpState::Priming) {
+    // stop_keeps_bolus: a bolus goes on delivering after STOP.
+    while (state_ == PumpState::Running || state_ == PumpState::Priming || (bolus_ && defect(Defect::StopKeepsBolus))) {
         if (strokes_total_ >= strokes_due_at(elapsed_ms_)) return;
         if (stall_pending_) {
             on_motor_stall();  // the rotor did not turn: no stroke counted
@@ -171,6 +200,15 @@ void PumpModel::deliver_due_strokes() {
 
 void PumpModel::one_stroke() {
     ++strokes_total_;
+    // motor_stall_unreported: from the 40th stroke on the rotor does not turn, unnoticed.
+    if (!(defect(Defect::MotorStallUnreported) && strokes_total_ >= 40)) ++volume_out_strokes_;
+    // bolus_not_deducted: strokes that make up the bolus's own share are not counted off.
+    if (defect(Defect::BolusNotDeducted) && bolus_ &&
+        static_cast<std::int64_t>(std::floor(bolus_->contribution(elapsed_ms_) + kStrokeSlack)) > bolus_strokes_undeducted_) {
+        ++bolus_strokes_undeducted_;
+        check_battery();
+        return;
+    }
     // The estimate stops at 0.000, never below (EMPTY_RES delivery goes on from whatever is left).
     reservoir_nl_ = std::max<std::int64_t>(0, reservoir_nl_ - ItbLimits::kStrokeNl);
     check_reservoir_alarms();
@@ -209,19 +247,23 @@ void PumpModel::start_running() {
 void PumpModel::check_step_change() {
     const std::size_t step = step_in_force();
     if (step == current_step_) return;  // one step only: midnight brings no other step
+    // step_after_midnight_skipped: the step starting at midnight never comes into force from
+    // another step; the pump stays on the one before until the next change.
+    if (step == 0 && defect(Defect::StepAfterMidnightSkipped)) return;
     current_step_ = step;
     update_basal_rate();
     announce_step();
 }
 
 void PumpModel::start_bolus(BolusKind kind, MicroUg dose_ug, int dur_min) {
-    const double planned_nl = bolus_planned_nl(dose_ug);
+    const double planned_nl = bolus_planned_nl(kind, dose_ug);
     BolusRun run;
     run.kind = kind;
     run.dose_ug = dose_ug;
     run.planned_strokes = planned_nl / static_cast<double>(ItbLimits::kStrokeNl);
     run.start_ms = elapsed_ms_;
-    run.end_ms = elapsed_ms_ + dur_min * 60'000LL;
+    run.end_ms = elapsed_ms_ + dur_min * 60'000LL * (defect(Defect::BolusDoubleDuration) ? 2 : 1);
+    bolus_strokes_undeducted_ = 0;
     run.strokes_per_ms = run.planned_strokes / static_cast<double>(run.end_ms - run.start_ms);
     run.strokes_at_start = strokes_total_;
     bolus_ = run;
@@ -254,8 +296,16 @@ void PumpModel::start_next_waiting_bolus() {
 void PumpModel::start_due_periodic_boluses() {
     if (!program_ || !periodic_bolus_given_now()) return;  // one missed is not made up
     const std::int64_t now = ms_of_day(elapsed_ms_);
+    const std::int64_t before = ms_of_day(last_tick_ms_);
     for (const auto& b : program_->boluses) {
-        if (b.start_min * 60'000LL != now) continue;
+        const std::int64_t at = b.start_min * 60'000LL;
+        // A drifting clock does not land on every millisecond: take the crossing instead.
+        const bool due = defect(Defect::ClockDrift) && elapsed_ms_ > last_tick_ms_
+                             ? floor_mod(at - before - 1, kMsPerDay) < floor_mod(now - before, kMsPerDay)
+                             : at == now;
+        if (!due) continue;
+        if (defect(Defect::PeriodicBolusSkipped) && periodic_due_count_++ % 2 == 0) continue;
+        if (defect(Defect::PeriodicBolusTwice)) waiting_boluses_.push_back(b);
         if (bolus_) {
             waiting_boluses_.push_back(b);  // starts when the one under way ends
         } else {
@@ -265,6 +315,7 @@ void PumpModel::start_due_periodic_boluses() {
 }
 
 void PumpModel::start_priming(std::int64_t vol_nl) {
+    if (defect(Defect::PrimingVolumeWrong)) vol_nl = vol_nl * 6 / 5;
     drop_partial_stroke();
     Run run;
     run.planned_strokes = static_cast<double>(vol_nl) / static_cast<double>(ItbLimits::kStrokeNl);
@@ -316,7 +367,7 @@ void PumpModel::clear_alarm(Alarm a) {
 
 void PumpModel::check_reservoir_alarms() {
     // Compared with the estimate in nL, more decimals than STATUS prints.
-    if (reservoir_nl_ <= low_res_threshold_nl_) set_alarm(Alarm::LowRes);
+    if (low_res_reached()) set_alarm(Alarm::LowRes);
     if (reservoir_nl_ <= ItbLimits::kEmptyResNl && !alarm_set(Alarm::EmptyRes)) on_empty_reservoir();
 }
 
@@ -402,6 +453,7 @@ void PumpModel::emit_event(std::string_view type, std::vector<std::pair<std::str
 }
 
 void PumpModel::resend_due_events() {
+    if (defect(Defect::EventsNotResent)) return;
     for (auto& e : pending_events_) {
         if (e.last_sent_ms + kEventResendMs > elapsed_ms_) continue;
         output_ += e.frame;  // byte for byte the same line

@@ -189,7 +189,9 @@ void PumpModel::handle_line(const codec::DecodedLine& line) {
     }
     // Retry safety (section 2): same SEQ and same body as the last executed request gets the
     // same answer again, without executing; same SEQ with another body is refused.
-    if (last_request_ && last_request_->seq == *seq) {
+    // retry_executed_again: the defect skips this and executes the repeated request again.
+    if (last_request_ && last_request_->seq == *seq &&
+        !(defect(Defect::RetryExecutedAgain) && last_request_->body == body)) {
         if (last_request_->body == body) {
             output_ += last_request_->response_frame;
         } else {
@@ -344,7 +346,7 @@ PumpModel::Reply PumpModel::on_clock(const Args& args) {
         return PUMP_ERR("ARG", "set must be Unix seconds with at most 3 decimals");
     if (state_ != PumpState::Stopped) return PUMP_ERR("STATE", "the clock is set only while STOPPED");
     if (*micro >= kHugeMicro) return PUMP_ERR("RANGE", "set is beyond the pump clock");
-    clock_offset_ms_ = *micro / 1000 - elapsed_ms_;
+    clock_offset_ms_ = *micro / 1000 - clock_elapsed(elapsed_ms_);
     return {};
 }
 
@@ -464,6 +466,15 @@ PumpModel::Reply PumpModel::on_stop(const Args& args) {
     if (auto p = args.key_problem({})) return PUMP_ERR("ARG", *p);
     // OK also when already STOPPED. From SUSPENDED, STOP is what clears MOTOR_STALL.
     clear_alarm(Alarm::MotorStall);
+    if (bolus_ && defect(Defect::StopKeepsBolus)) {
+        // The basal stops, the bolus under way is left running to its end.
+        const BolusRun kept = *bolus_;
+        bolus_.reset();
+        stop_delivery(PumpState::Stopped);
+        base_strokes_ -= kept.contribution(elapsed_ms_);  // the plan goes on from what was made
+        bolus_ = kept;
+        return {};
+    }
     stop_delivery(PumpState::Stopped);  // BOLUS_END / PRIME_END, then STATE
     return {};
 }
@@ -507,9 +518,10 @@ PumpModel::Reply PumpModel::on_ptm(const Args& args) {
     if (alarm_set(Alarm::EmptyRes)) return PUMP_ERR("STATE", "EMPTY_RES is set");
     if (bolus_) return PUMP_ERR("STATE", "another bolus is under way");
     const auto& ptm = *program_->ptm;
-    if (!ptm_starts_ms_.empty() && elapsed_ms_ - ptm_starts_ms_.back() < ptm.lockout_min * 60'000LL)
+    if (!ptm_starts_ms_.empty() && elapsed_ms_ - ptm_starts_ms_.back() < ptm.lockout_min * 60'000LL &&
+        !defect(Defect::PtmLockoutIgnored))
         return PUMP_ERR("LOCKOUT", "less than lockout_min since the last patient bolus");
-    if (ptm_starts_within_day() >= ptm.max_day) return PUMP_ERR("LIMIT", "max_day patient boluses in the last 24 h");
+    if (ptm_starts_within_day() >= ptm.max_day + (defect(Defect::PtmLimitOffByOne) ? 1 : 0)) return PUMP_ERR("LIMIT", "max_day patient boluses in the last 24 h");
     while (!ptm_starts_ms_.empty() && elapsed_ms_ - ptm_starts_ms_.front() > 86'400'000) ptm_starts_ms_.pop_front();
     ptm_starts_ms_.push_back(elapsed_ms_);
     start_bolus(BolusKind::Ptm, ptm.dose_ug, ptm.dur_min);
@@ -542,7 +554,7 @@ PumpModel::Reply PumpModel::on_refill(const Args& args) {
             return PUMP_ERR("RANGE", "program outside limits at this concentration: " + problem);
     }
     reservoir_nl_ = *res;
-    conc_ug_ml_ = *conc;
+    if (!(defect(Defect::RefillConcentrationIgnored) && conc_ug_ml_ != 0)) conc_ug_ml_ = *conc;
     // A refill is the only thing that clears the reservoir alarms, and it can set them too.
     if (reservoir_nl_ > low_res_threshold_nl_) clear_alarm(Alarm::LowRes);
     if (reservoir_nl_ > ItbLimits::kEmptyResNl) clear_alarm(Alarm::EmptyRes);
@@ -558,7 +570,7 @@ PumpModel::Reply PumpModel::on_alarm_cfg(const Args& args) {
     low_res_threshold_nl_ = *thr;
     // LOW_RES is checked here (only it: EMPTY_RES is checked as delivery goes and at REFILL),
     // but a threshold now below the reservoir does not clear it: only a refill does.
-    if (reservoir_nl_ <= low_res_threshold_nl_) set_alarm(Alarm::LowRes);
+    if (low_res_reached()) set_alarm(Alarm::LowRes);
     return {};
 }
 

@@ -25,6 +25,7 @@
 #include "core/units.hpp"
 #include "pump/codec/frame.hpp"
 #include "pump/sim/auth.hpp"
+#include "pump/sim/defects.hpp"
 #include "pump/sim/program.hpp"
 
 namespace pumprig::pump::sim {
@@ -49,6 +50,8 @@ struct PumpModelConfig {
     // Test-only: nonces handed out by the next HELLOs before the generator's (16 upper-case
     // hexadecimal digits each), so a test can replay the ICD's example session.
     std::deque<std::string> forced_nonces;
+    // Defects from the catalogue (defects.hpp); none: a conforming pump.
+    PumpDefects defects;
 };
 
 class PumpModel {
@@ -145,7 +148,10 @@ private:
     bool auth_locked() const;
 
     // Time and delivery (pump_delivery.cpp).
-    std::int64_t clock_ms() const { return clock_offset_ms_ + elapsed_ms_; }
+    std::int64_t clock_ms() const { return clock_offset_ms_ + clock_elapsed(elapsed_ms_); }
+    // Elapsed time as the pump clock counts it (differs only with the clock_drift defect).
+    std::int64_t clock_elapsed(std::int64_t elapsed) const;
+    bool defect(Defect d) const { return config_.defects.has(d); }
     std::int64_t ms_of_day(std::int64_t elapsed) const;
     std::string clock_text() const;
     std::int64_t next_boundary() const;
@@ -188,7 +194,8 @@ private:
     double basal_nl_per_day() const;                // the basal rate delivered now
     std::size_t step_in_force() const;              // by the clock's time of day
     bool periodic_bolus_given_now() const;          // RUNNING without EMPTY_RES
-    double bolus_planned_nl(MicroUg dose_ug) const; // dose at the concentration in force
+    double bolus_planned_nl(BolusKind kind, MicroUg dose_ug) const; // dose at the concentration in force
+    bool low_res_reached() const;                   // the estimate at or below the threshold
 
     PumpModelConfig config_;
     std::int64_t reservoir_size_nl_ = 0;
@@ -259,6 +266,12 @@ private:
     std::optional<Run> prime_;
     std::deque<PeriodicBolus> waiting_boluses_;
     bool stall_pending_ = false;
+
+    // Defect bookkeeping (defects.hpp).
+    std::int64_t periodic_due_count_ = 0;      // periodic boluses that came due
+    std::int64_t bolus_strokes_undeducted_ = 0;  // bolus_not_deducted: strokes of the bolus under way
+    std::int64_t volume_out_strokes_ = 0;      // strokes that really pushed liquid out
+    std::int64_t last_tick_ms_ = 0;            // clock_drift: the previous tick, for crossings
 
     double batt_anchor_pct_ = 100;
     std::int64_t batt_anchor_ms_ = 0;
