@@ -15,5 +15,7 @@ int cmd_run(int argc, char** argv);
 int cmd_validate(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_compare(int argc, char** argv);
+int cmd_eol(int argc, char** argv);
+int cmd_history(int argc, char** argv);
 
 }  // namespace pumprig::cli

@@ -1,0 +1,80 @@
+// pumprig history SERIAL: a unit's end-of-line runs from the results history, oldest first;
+// --csv FILE exports every measurement of them. docs/eol.md.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "history/results_store.hpp"
+#include "report/run_folder.hpp"
+
+namespace po = boost::program_options;
+
+namespace pumprig::cli {
+
+int cmd_history(int argc, char** argv) {
+    std::string serial, csv_file;
+    std::string history_conn = std::getenv("PUMPRIG_HISTORY") ? std::getenv("PUMPRIG_HISTORY") : history::kDefaultConnection;
+    po::options_description desc("pumprig history SERIAL: a unit's end-of-line runs\nOptions");
+    desc.add_options()("help,h", "show this help")
+        ("history", po::value(&history_conn),
+         "results history: sqlite:FILE (default sqlite:reports/history.sqlite, or $PUMPRIG_HISTORY), postgresql://... or \"host=... dbname=...\"")
+        ("csv", po::value(&csv_file), "also write every measurement of these runs to this CSV file");
+    po::options_description hidden;
+    hidden.add_options()("serial", po::value(&serial));
+    po::positional_options_description pos;
+    pos.add("serial", 1);
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "pumprig history: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (vm.count("help")) {
+        std::cout << desc << "\n";
+        return kExitPass;
+    }
+    if (serial.empty()) {
+        std::cerr << "pumprig history: give the unit's serial number, e.g. pumprig history SN0001\n";
+        return kExitBadInput;
+    }
+    auto store = history::open_store(history_conn);
+    if (!store) {
+        std::cerr << "pumprig history: " << store.error().message << "\n";
+        return store.error().kind == ErrorKind::BadInput ? kExitBadInput : kExitBenchError;
+    }
+    auto runs = (*store)->runs_for(serial, true);
+    if (!runs) {
+        std::cerr << "pumprig history: " << runs.error().message << "\n";
+        return kExitBenchError;
+    }
+    std::printf("%-6s %-24s %-12s %-14s %-8s %-10s %-8s %-7s %s\n", "run", "started", "station", "operator", "model", "firmware",
+                "verdict", "checks", "reason");
+    int tested = 0;
+    for (const auto& r : *runs) {
+        std::size_t pass = 0;
+        for (const auto& m : r.measurements) pass += m.verdict == "PASS";
+        const std::string checks = std::to_string(pass) + "/" + std::to_string(r.measurements.size());
+        std::printf("%-6lld %-24s %-12s %-14s %-8s %-10s %-8s %-7s %s\n", static_cast<long long>(r.id), r.started_at.c_str(),
+                    r.station.c_str(), r.operator_name.c_str(), r.model.c_str(), r.firmware.c_str(), r.verdict.c_str(),
+                    checks.c_str(), r.reason.c_str());
+        tested += r.tested;
+    }
+    std::printf("%zu runs of %s in %s, %d tested (%d retests)\n", runs->size(), serial.c_str(), (*store)->describe().c_str(), tested,
+                tested > 0 ? tested - 1 : 0);
+    if (!csv_file.empty()) {
+        if (auto w = report::write_file_atomic(csv_file, history::to_csv(*runs)); !w) {
+            std::cerr << "pumprig history: " << w.error().message << "\n";
+            return kExitBenchError;
+        }
+        std::printf("csv %s\n", csv_file.c_str());
+    }
+    return kExitPass;
+}
+
+}  // namespace pumprig::cli

@@ -1,0 +1,94 @@
+// Results history: every end-of-line run of a unit, with its verdict and every measurement,
+// kept in SQLite (one station, a file under reports/) or PostgreSQL (a factory's stations
+// sharing one server). One schema (units, runs, measurements) on both, created if missing;
+// every query is parameterised: serials, operator names and check details are bound values,
+// never SQL text. docs/eol.md.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace pumprig::history {
+
+// One check of a run, as recorded (a verify::CheckResult flattened; the CLI converts).
+struct Measurement {
+    std::string scenario;
+    std::string check_id;
+    std::string name;
+    std::string kind;
+    std::optional<double> measured;  // empty when not a finite number
+    std::optional<double> expected;
+    std::string unit;
+    std::optional<double> lower;     // empty: no lower limit (one-sided check)
+    std::optional<double> upper;
+    std::string tolerance;
+    std::string verdict;             // PASS FAIL INCONCLUSIVE
+    std::string detail;
+    std::string requirements;        // comma-separated requirement ids
+};
+
+struct RunRecord {
+    std::int64_t id = 0;             // given by the store
+    std::string serial;              // the unit's serial as the operator gave (or scanned) it
+    std::string reported_serial;     // what the pump said in HELLO (empty if never reached)
+    std::string model;
+    std::string firmware;
+    std::string station;
+    std::string operator_name;
+    std::string started_at;          // ISO 8601 UTC, "2026-01-01T08:00:00.000Z"
+    std::string ended_at;
+    std::string verdict;             // PASS FAIL ERROR ABORTED
+    std::string reason;              // the final line's reason ("" for PASS)
+    // The unit was tested (its scenarios started). Only tested runs count towards the retest
+    // limit: a mistyped serial or a station that failed before testing does not use a retest.
+    bool tested = false;
+    std::string rig;
+    std::string scenarios;           // comma-separated scenario names
+    std::string run_dirs;            // comma-separated run folders
+    std::string pumprig_version;
+    std::vector<Measurement> measurements;
+};
+
+// Where the history lives, from a connection string.
+struct StoreLocation {
+    enum class Kind { Sqlite, Postgres };
+    Kind kind = Kind::Sqlite;
+    std::string target;  // the SQLite file, or the libpq connection string as given
+};
+
+// "sqlite:PATH" (PATH may be ":memory:"), "postgresql://..." / "postgres://..." (libpq URI) or
+// libpq key=value ("host=... dbname=..."). BadInput naming the accepted forms otherwise.
+Result<StoreLocation> parse_location(std::string_view connection);
+
+inline constexpr const char* kDefaultConnection = "sqlite:reports/history.sqlite";
+
+class ResultsStore {
+public:
+    virtual ~ResultsStore() = default;
+    // Stores one run and its measurements in one transaction, creating or updating the unit
+    // (model and firmware as last seen). Returns the run's id.
+    virtual Result<std::int64_t> record_run(const RunRecord& run) = 0;
+    // A unit's runs, oldest first, with their measurements when asked.
+    virtual Result<std::vector<RunRecord>> runs_for(std::string_view serial, bool with_measurements) = 0;
+    // How many runs of this unit were tested (count towards the retest limit).
+    virtual Result<int> tested_runs(std::string_view serial) = 0;
+    // The store, for messages; never a password.
+    virtual std::string describe() const = 0;
+};
+
+// Opens (and creates the schema of) the store a connection string names. A SQLite file's
+// folder is created if missing. A PostgreSQL server that cannot be reached within 10 s (unless
+// the connection string sets connect_timeout) is an Io error naming host and database.
+Result<std::unique_ptr<ResultsStore>> open_store(std::string_view connection);
+
+// One CSV row per measurement, run columns repeated (a run without measurements, such as a
+// serial mismatch, gives one row with empty measurement columns). RFC 4180 quoting.
+std::string to_csv(std::span<const RunRecord> runs);
+
+}  // namespace pumprig::history
