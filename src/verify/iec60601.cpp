@@ -159,6 +159,10 @@ IecAnalysis analyse_iec60601(std::span<const Sample> samples, BenchTime start, F
         return fp;
     };
     bool startup_complete = true, analysis_complete = true;
+    // Sized up front: grown by doubling, a week of 1 s intervals briefly held the old and the
+    // new buffer (38 MiB for 14 MiB of points; docs/performance.md, item 4).
+    a.startup.reserve(n_startup);
+    a.analysis.reserve(i2 > i1 ? i2 - i1 : 0);
     for (std::size_t k = 0; k < n_startup; ++k) {
         a.startup.push_back(point(k));
         startup_complete &= a.startup.back().valid;
