@@ -8,6 +8,7 @@
 #include "run/engine.hpp"
 #include "scenario/expected.hpp"
 #include "verify/iec60601.hpp"
+#include "verify/report_checks.hpp"
 
 namespace pumprig::run {
 
@@ -38,6 +39,82 @@ verify::AccuracySpec accuracy_of(const scenario::Scenario& sc, const scenario::T
 }
 
 std::vector<std::string> reqs(const scenario::Check& c) { return c.requirements; }
+
+struct Refill {
+    BenchTime at;
+    double conc_ug_ml;
+};
+
+// Refills the pump answered OK, in order.
+std::vector<Refill> ok_refills(const scenario::Scenario& sc, const RecordedRun& run) {
+    std::vector<Refill> out;
+    for (std::size_t i = 0; i < sc.steps.size() && i < run.times.steps.size(); ++i)
+        if (const auto* r = std::get_if<scenario::RefillStep>(&sc.steps[i].action);
+            r && run.times.steps[i].at && run.times.steps[i].answer.value_or("") == "OK")
+            out.push_back({*run.times.steps[i].at, r->concentration.ug_per_ml});
+    return out;
+}
+
+// What STATUS must report, interval by interval, from the plan: the concentration of the last
+// refill, and while the plan runs, the basal rate of the step in force at that concentration
+// (0.048 mL/day while EMPTY_RES). Intervals keep clear of every change (state, step, refill) by
+// a guard, so the time a STATUS takes to read never decides a verdict; around EMPTY_RES the
+// guard is wider, since the plan places it to a stroke and strokes at the minimum rate are
+// far apart.
+std::vector<verify::ExpectedReport> expected_reports(const scenario::ExpectedPlan& plan, const std::vector<Refill>& refills,
+                                                     BenchTime end) {
+    constexpr Millis kGuard{5000}, kEmptyGuard{120'000};
+    std::vector<verify::ExpectedReport> out;
+    for (std::size_t k = 0; k < refills.size(); ++k) {
+        verify::ExpectedReport r;
+        r.from = refills[k].at + Millis{1};
+        r.to = k + 1 < refills.size() ? refills[k + 1].at : end;
+        r.conc_ug_ml = refills[k].conc_ug_ml;
+        out.push_back(r);
+    }
+    // Boundaries of constant expected rate, each with its guard.
+    std::vector<std::pair<BenchTime, Millis>> cuts;
+    for (const auto& st : plan.states) cuts.push_back({st.t, kGuard});
+    for (const auto& ch : plan.step_changes) cuts.push_back({ch.t, kGuard});
+    for (const auto& rf : refills) cuts.push_back({rf.at, kGuard});
+    for (const auto& a : plan.alarms)
+        if (a.code == "EMPTY_RES") cuts.push_back({a.t, kEmptyGuard});
+    cuts.push_back({end, kGuard});
+    std::sort(cuts.begin(), cuts.end());
+    auto state_at = [&](BenchTime t) {
+        std::string s = "STOPPED";
+        for (const auto& st : plan.states)
+            if (st.t <= t) s = st.state;
+        return s;
+    };
+    auto value_at = [&](BenchTime t) -> std::optional<double> {
+        if (state_at(t) != "RUNNING") return std::nullopt;
+        bool empty = false;
+        for (const auto& a : plan.alarms)
+            if (a.code == "EMPTY_RES" && a.t <= t) empty = a.set;
+        if (empty) return 0.048;
+        const scenario::ExpectedStepChange* step = nullptr;
+        for (const auto& ch : plan.step_changes)
+            if (ch.t <= t) step = &ch;
+        double conc = 0;
+        for (const auto& rf : refills)
+            if (rf.at <= t) conc = rf.conc_ug_ml;
+        if (!step || conc <= 0) return std::nullopt;
+        return step->dose.ug_per_day / conc;  // ug/day over ug/mL: mL/day
+    };
+    for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
+        const BenchTime a = cuts[k].first + cuts[k].second, b = cuts[k + 1].first - cuts[k + 1].second;
+        if (b <= a) continue;
+        const auto v = value_at(a);
+        if (!v) continue;
+        verify::ExpectedReport r;
+        r.from = a;
+        r.to = b;
+        r.rate_ml_day = v;
+        out.push_back(r);
+    }
+    return out;
+}
 
 }  // namespace
 
@@ -215,6 +292,58 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
         if (run.times.steps[i].pump_offset && run.times.steps[i].at) cp.from = *run.times.steps[i].at;
     cp.requirements = sc.requirements;
     out.push_back(verify::check_pump_clock(run.statuses, cp));
+
+    // What the pump reports about itself against the plan (docs/checks.md section 8): these
+    // catch firmware faults inside the ±15 % delivery band, which no meter check can.
+    const auto refills = ok_refills(sc, run);
+    // Rate and concentration reports merge into one list of intervals: split them so that a
+    // STATUS is judged against each interval it falls in.
+    {
+        const auto reports = expected_reports(plan, refills, run.last_data);
+        std::vector<verify::ExpectedReport> conc, rate;
+        for (const auto& r : reports) (r.conc_ug_ml ? conc : rate).push_back(r);
+        verify::StatusReportParams sp;
+        sp.requirements = sc.requirements;
+        for (auto& r2 : verify::check_status_reports(run.statuses, rate, sp))
+            if (r2.id == "status.rate") out.push_back(std::move(r2));
+        for (auto& r2 : verify::check_status_reports(run.statuses, conc, sp))
+            if (r2.id == "status.concentration") out.push_back(std::move(r2));
+    }
+    {
+        std::vector<BenchTime> at;
+        for (const auto& r : refills) at.push_back(r.at);
+        verify::AccountingParams ap;
+        ap.requirements = sc.requirements;
+        for (auto& r2 : verify::check_reservoir_accounting(run.statuses, at, ap)) out.push_back(std::move(r2));
+    }
+    {
+        std::vector<verify::PlannedBolusCount> planned;
+        for (const auto& b : plan.boluses)
+            if (b.start <= run.last_data) planned.push_back({scenario::to_string(b.kind), 1});
+        verify::BolusCountParams bp;
+        bp.from = run.times.start;
+        bp.to = run.last_data;
+        bp.clock = clock;
+        bp.requirements = sc.requirements;
+        out.push_back(verify::check_bolus_count(events, planned, bp));
+    }
+    for (std::size_t k = 0; k < plan.primes.size(); ++k) {
+        verify::ExpectedPriming xp;
+        xp.id = "prime." + std::to_string(k + 1) + ".delivered.event";
+        xp.start = plan.primes[k].start;
+        xp.end = plan.primes[k].end;
+        xp.volume = plan.primes[k].volume;
+        xp.requirements = sc.requirements;
+        out.push_back(verify::check_priming_report(events, xp, clock, run.last_data));
+    }
+
+    // The meter's own health (section 9): a faulty meter is reported as such, and the checks
+    // that rest on its data are then not judged either way.
+    verify::MeterHealthParams mp;
+    mp.settling = settling;
+    mp.requirements = sc.requirements;
+    for (auto& r2 : verify::check_meter_health(run.samples, plan.segments, run.statuses, run.line_tau, mp)) out.push_back(std::move(r2));
+    verify::discount_meter_checks(out);
     return out;
 }
 
