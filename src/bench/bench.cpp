@@ -83,7 +83,9 @@ Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const Benc
     dopt.seed = options.seed;
     dopt.clock = b->clock_.get();
     dopt.trace = options.pump_trace;
-    b->pump_ = std::make_unique<pump::PumpDriver>(std::move(*stream), dopt);
+    auto probe = std::make_unique<ProbeStream>(std::move(*stream), b->clock_.get());
+    b->probes_ = probe.get();
+    b->pump_ = std::make_unique<pump::PumpDriver>(std::move(probe), dopt);
     Bench* self = b.get();
     b->pump_->set_wait_hook([self](Millis d) { (void)self->wait_until(self->clock().now() + d); });
 
@@ -135,7 +137,10 @@ Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
             last = stream.error();
             continue;
         }
-        pump_->replace_link(std::move(*stream));
+        // A new link gets a new probe; a probe under way on the old one is given up.
+        auto probe = std::make_unique<ProbeStream>(std::move(*stream), clock_.get());
+        probes_ = probe.get();
+        pump_->replace_link(std::move(probe));
         auto id = authenticate_pump();
         if (id) return id;
         last = id.error();

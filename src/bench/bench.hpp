@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "bench/probe_stream.hpp"
 #include "bench/rig.hpp"
 #include "bench/sim_process.hpp"
 #include "core/clock.hpp"
@@ -46,6 +47,8 @@ public:
     pump::PumpDriver& pump() { return *pump_; }
     meter::MeterDriver& meter() { return *meter_; }
     SimProcess* simulator() { return sim_ ? &*sim_ : nullptr; }
+    // The retry and resend probes on the pump link (probe_stream.hpp); pass-through unless armed.
+    ProbeStream* probes() { return probes_; }
 
     // HELLO + AUTH with the rig's key. The key is loaded here and kept only in memory.
     Result<pump::PumpIdentity> authenticate_pump();
@@ -71,6 +74,7 @@ private:
     VirtualClock* virtual_clock_ = nullptr;
     std::unique_ptr<pump::PumpDriver> pump_;
     std::unique_ptr<meter::MeterDriver> meter_;
+    ProbeStream* probes_ = nullptr;  // owned by the pump driver's link
 };
 
 // The path of pumprig-sim: $PUMPRIG_SIM_BINARY, else beside the running executable.

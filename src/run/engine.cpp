@@ -17,6 +17,7 @@
 #include "scenario/expected.hpp"
 #include "verify/iec60601.hpp"
 #include "verify/json.hpp"
+#include "verify/report_checks.hpp"
 
 namespace pumprig::run {
 
@@ -134,6 +135,8 @@ private:
     Result<std::string> command(std::size_t i, const std::string& verb, const std::function<Result<void>()>& call);
     void progress();
     bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load(); }
+    // Scenario tags "probe-retry" and "probe-resend" arm the pump link probes (bench/probe_stream.hpp).
+    bool has_tag(std::string_view tag) const { return std::find(sc_.tags.begin(), sc_.tags.end(), tag) != sc_.tags.end(); }
 
     bench::Bench& b_;
     const scenario::Scenario& sc_;
@@ -417,15 +420,22 @@ Result<void> Runner::exec_step(std::size_t i) {
                     return {};
                 }));
             },
-            [&](const StartStep&) -> Result<void> { return record_answer(command(i, "START", [&] { return pump.start(); })); },
+            [&](const StartStep&) -> Result<void> {
+                if (has_tag("probe-resend") && b_.probes()) b_.probes()->arm_resend();
+                return record_answer(command(i, "START", [&] { return pump.start(); }));
+            },
             [&](const StopStep&) -> Result<void> { return record_answer(command(i, "STOP", [&] { return pump.stop(); })); },
             [&](const ClinicianBolusStep& s) -> Result<void> {
+                if (has_tag("probe-retry") && b_.probes()) b_.probes()->arm_retry();
                 return record_answer(command(i, "BOLUS", [&] { return pump.bolus(s.dose.ug, static_cast<int>(s.duration.count() / 60000)); }));
             },
             [&](const CancelBolusStep&) -> Result<void> {
                 return record_answer(command(i, "BOLUS.CANCEL", [&] { return pump.bolus_cancel(); }));
             },
-            [&](const PatientBolusStep&) -> Result<void> { return record_answer(command(i, "PTM", [&] { return pump.ptm(); })); },
+            [&](const PatientBolusStep&) -> Result<void> {
+                if (has_tag("probe-retry") && b_.probes()) b_.probes()->arm_retry();
+                return record_answer(command(i, "PTM", [&] { return pump.ptm(); }));
+            },
             [&](const AlarmThresholdStep& s) -> Result<void> {
                 return record_answer(command(i, "ALARM.CFG", [&] { return pump.alarm_cfg(s.low_reservoir.ml()); }));
             },
@@ -610,6 +620,11 @@ RunResult Runner::run() {
     data_.times.end = b_.clock().now();
     data_.last_data = last_sample_ ? last_sample_->t : data_.times.end;
 
+    if (b_.probes())
+        for (auto& c : b_.probes()->take_records()) {
+            rec_.command(c);
+            data_.commands.push_back(std::move(c));
+        }
     // Safety first: whatever happened, try to leave the pump stopped, and say so.
     result.safe_stop = b_.safe_stop();
     log(std::string("safe stop: ") + result.safe_stop.detail);
@@ -627,6 +642,18 @@ RunResult Runner::run() {
         result.outcome = summary.overall == verify::Verdict::Pass   ? Outcome::Pass
                          : summary.overall == verify::Verdict::Fail ? Outcome::Fail
                                                                     : Outcome::Inconclusive;
+    }
+    // A faulty meter is the bench's problem, not the pump's: with no other failure the run is
+    // an ERROR naming the meter fault (verify/report_checks.hpp).
+    if (ok) {
+        if (auto mf = verify::meter_fault(result.checks);
+            mf && std::none_of(result.checks.begin(), result.checks.end(), [](const verify::CheckResult& c) {
+                return c.verdict == verify::Verdict::Fail && c.kind != "meter";
+            })) {
+            result.outcome = Outcome::Error;
+            result.error = "meter fault: " + *mf;
+            log("run ended as ERROR: " + result.error);
+        }
     }
     record["state"] = ok ? "COMPLETE" : "INCOMPLETE";
     record["end"] = report::iso_time(data_.times.end);

@@ -281,7 +281,14 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
             },
             c.spec);
     }
-    for (auto& r : verify::check_command_answers(run.commands, "command", sc.requirements)) out.push_back(std::move(r));
+    {
+        // Probe records (bench/probe_stream.hpp) are judged as answers under their own ids.
+        std::vector<verify::CommandRecord> commands, retry, resend;
+        for (const auto& c : run.commands) (c.verb == "probe.retry" ? retry : c.verb == "probe.resend" ? resend : commands).push_back(c);
+        for (auto& r : verify::check_command_answers(commands, "command", sc.requirements)) out.push_back(std::move(r));
+        for (auto& r : verify::check_command_answers(retry, "probe.retry", sc.requirements)) out.push_back(std::move(r));
+        for (auto& r : verify::check_command_answers(resend, "probe.resend", sc.requirements)) out.push_back(std::move(r));
+    }
 
     // The bench clock is the reference: the pump clock is judged against it, never the
     // other way round (a drifting pump clock fails here instead of shifting expectations).
