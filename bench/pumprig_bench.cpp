@@ -414,7 +414,7 @@ void meter_sampling(const Config& cfg, std::vector<Row>& rows) {
         bare.reset();
         const Rate p = python_loop(cfg, m, addr, count);
         const Rate mp = mbpoll_loop(m, cfg.mbpoll_polls, addr, count);
-        auto ratio = [&](const Rate& x) { return (x && b) ? fmt("%.2f", x.per_s / b.per_s) : std::string(); };
+        auto ratio = [&](const Rate& x) { return (x && b) ? fmt("%.3f", x.per_s / b.per_s) : std::string(); };
         const std::string item = "1 meter sampling, " + m.name;
         const bool tcp_link = m.link.kind == meter::MeterLink::Tcp;
         const std::string link_note = tcp_link ? "loopback TCP: the simulator's Modbus server and the 2 shared cores"
@@ -541,7 +541,7 @@ void pump_round_trips(const Config& cfg, std::vector<Row>& rows) {
     const auto [o, b] = interleave(own, bare, cfg.pump_round_trips, cfg.block);
     sim->stop();
     rows.push_back({item, "pump driver status() (frame, CRC, SEQ, parse)", rate_text(o, "round trips/s"),
-                    (o && b) ? fmt("%.2f", o.per_s / b.per_s) : "", "", "",
+                    (o && b) ? fmt("%.3f", o.per_s / b.per_s) : "", "", "",
                     "the simulator's pump model answering on a pseudo-terminal"});
     rows.push_back({item, "bare termios loop, same frames (reference; libserialport cannot open a pty)",
                     rate_text(b, "round trips/s"), b ? "1.00" : "", "", "", "kernel tty layer, simulator"});
@@ -613,7 +613,7 @@ void replay(const Config& cfg, std::vector<Row>& rows) {
     const double per_day = wall / bench_h * 24.0;
     rows.push_back({item, std::string("run_scenario, outcome ") + run::to_string(r.outcome),
                     fmt("%.2f s wall", wall) + fmt(" for %.2f bench h", bench_h),
-                    fmt("%.0f bench h per wall s", bench_h / wall), "a bench day in <= 10 s wall",
+                    fmt("%.1f bench h per wall s", bench_h / wall), "a bench day in <= 10 s wall",
                     per_day <= 10.0 ? "met" : "MISSED",
                     fmt("%.2f s per bench day; ", per_day) +
                         "round trips to the simulator's control channel (ADVANCE per sample) and its models"});

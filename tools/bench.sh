@@ -3,11 +3,11 @@
 # goes to stdout and replaces the one between the bench markers in docs/performance.md.
 #   tools/bench.sh            the full run (about 4 minutes; item 5 alone takes 2 minutes)
 #   tools/bench.sh --quick    a few hundred iterations per item (about 10 s), docs left alone
-# Other options are passed to pumprig-bench (e.g. --only 1,2).
+# Other options are passed to pumprig-bench (e.g. --only 1,2). PUMPRIG_BENCH_BUILD picks the build folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-build="$root/build-bench"
+build="${PUMPRIG_BENCH_BUILD:-$root/build-bench}"  # any Release build folder will do
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 # -j2 at most: the machine's two cores are shared.
 cmake --build "$build" --target pumprig-bench pumprig-sim -j2 >/dev/null
