@@ -20,36 +20,11 @@ import sys
 
 SOURCE = pathlib.Path(__file__).resolve().parent.parent
 
-# What each defect is meant to be caught by: (scenario, check id). The test asserts these;
-# the matrix shows everything that failed. Meter faults must end as ERROR "meter fault".
-INTENDED = {
-    "rate_high_8pct": ("continuous", "status.rate"),
-    "rate_low_8pct": ("continuous", "status.rate"),
-    "schedule_hour_late": ("schedule-midnight", "timing.step-change-2"),
-    "step_after_midnight_skipped": ("schedule-midnight", "timing.step-change-4"),
-    "periodic_bolus_skipped": ("periodic-bolus", "bolus.1.start.event"),
-    "periodic_bolus_twice": ("periodic-bolus", "boluses.count"),
-    "clinician_bolus_short_20pct": ("clinician-bolus", "bolus.1.delivered.event"),
-    "bolus_double_duration": ("clinician-bolus", "bolus.1.duration.event"),
-    "ptm_lockout_ignored": ("patient-bolus", "command.7"),
-    "ptm_limit_off_by_one": ("patient-bolus", "command.10"),
-    "refill_concentration_ignored": ("refill-concentration", "status.concentration"),
-    "bolus_not_deducted": ("clinician-bolus", "reservoir.accounting"),
-    "low_res_late_1ml": ("low-reservoir", "event.1"),
-    "low_res_never": ("low-reservoir", "event.1"),
-    "empty_res_no_min_rate": ("empty-reservoir", "status.rate"),
-    "stop_keeps_bolus": ("stop-during-bolus", "event.1"),
-    "retry_executed_again": ("retry-and-resend", "probe.retry.1"),
-    "events_not_resent": ("retry-and-resend", "probe.resend.1"),
-    "motor_stall_unreported": ("continuous", "volume.1"),
-    "priming_volume_wrong": ("priming", "prime.1.delivered.event"),
-    "clock_drift_1pct": ("continuous", "clock.drift"),
-}
-METER_FAULTS = {
-    "zero_drift=2": "stop-start",
-    "air_bursts=20": "continuous",
-    "frozen=600": "continuous",
-}
+# What each defect is meant to be caught by (scenario, check), and where each meter fault must
+# be reported: one table, shared with tests/integration/defects_test.cpp.
+_TABLE = json.loads((SOURCE / "tests" / "integration" / "defects_intended.json").read_text())
+INTENDED = {d: (v["scenario"], v["check"]) for d, v in _TABLE["defects"].items()}
+METER_FAULTS = {m: v["scenario"] for m, v in _TABLE["meter_faults"].items()}
 
 
 def list_defects(sim):
