@@ -85,7 +85,11 @@ std::unique_ptr<ResultsStore> open_for(const Backend& b) {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("results store keeps a run with every measurement, exactly", Backend, SqliteBackend, PostgresBackend) {
+// Case names end in <SQLite> or <PostgreSQL>.
+TYPE_TO_STRING_AS("SQLite", SqliteBackend);
+TYPE_TO_STRING_AS("PostgreSQL", PostgresBackend);
+
+TEST_CASE_TEMPLATE("results store keeps a run with every measurement exactly", Backend, SqliteBackend, PostgresBackend) {
     Backend backend;
     auto store = open_for(backend);
     auto run = make_run("SN0001", true, "PASS");
@@ -134,7 +138,7 @@ TEST_CASE_TEMPLATE("results store keeps a run with every measurement, exactly", 
     CHECK(store->runs_for("SN9999", true)->empty());
 }
 
-TEST_CASE_TEMPLATE("results store counts tested runs per unit, oldest first, units kept apart", Backend, SqliteBackend, PostgresBackend) {
+TEST_CASE_TEMPLATE("results store counts tested runs per unit oldest first and keeps units apart", Backend, SqliteBackend, PostgresBackend) {
     Backend backend;
     auto store = open_for(backend);
     REQUIRE(store->record_run(make_run("SN0001", true, "FAIL")));
@@ -224,7 +228,7 @@ TEST_CASE("a run PostgreSQL refuses part of leaves nothing behind (one transacti
     CHECK(*store->tested_runs("SN0042") == 1);
 }
 
-TEST_CASE("a PostgreSQL history that cannot be reached is an error naming it, within the connect timeout") {
+TEST_CASE("a PostgreSQL history that cannot be reached is an I/O error naming the host") {
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
     auto store = open_store("host=127.0.0.1 port=1 user=pumprig dbname=postgres connect_timeout=5");
     REQUIRE_FALSE(store);
