@@ -126,29 +126,43 @@ IecAnalysis analyse_iec60601(std::span<const Sample> samples, BenchTime start, F
     }
     const bool sorted = std::is_sorted(samples.begin(), samples.end(),
                                        [](const Sample& x, const Sample& y) { return x.t < y.t; });
+    double total_i1 = kNaN, total_i2 = kNaN;
 
-    // The total on the grid, and the index range of samples around each grid point.
-    std::vector<double> total(n_grid + 1, kNaN);
-    std::vector<std::ptrdiff_t> at_or_before(n_grid + 1, -1), at_or_after(n_grid + 1, -1);
+    // One pass over the grid with two moving indices into the samples (both are in time
+    // order): the total at each grid point, interpolated as total_at() does, and the samples
+    // around it; each interval's flow from its two ends. No per-grid-point arrays but the flow
+    // itself: a week at S = 1 s is 604,800 points (docs/performance.md, item 4).
+    std::vector<double> flow(n_grid, kNaN);
     if (sorted && !samples.empty()) {
+        const std::size_t n = samples.size();
+        std::size_t lb = 0, ub = 0;  // first sample at or after t; first sample after t
+        double prev_total = kNaN;
+        std::ptrdiff_t prev_before = -1;
         for (std::size_t k = 0; k <= n_grid; ++k) {
             const BenchTime t = start + s * static_cast<Millis::rep>(k);
-            if (auto v = total_at(samples, t)) total[k] = v->ul;
-            auto ub = std::upper_bound(samples.begin(), samples.end(), t,
-                                       [](BenchTime x, const Sample& y) { return x < y.t; });
-            at_or_before[k] = (ub - samples.begin()) - 1;
-            auto lb = std::lower_bound(samples.begin(), samples.end(), t,
-                                       [](const Sample& y, BenchTime x) { return y.t < x; });
-            at_or_after[k] = lb == samples.end() ? -1 : lb - samples.begin();
+            while (lb < n && samples[lb].t < t) ++lb;
+            while (ub < n && samples[ub].t <= t) ++ub;
+            const std::ptrdiff_t before = static_cast<std::ptrdiff_t>(ub) - 1;
+            const std::ptrdiff_t after = lb < n ? static_cast<std::ptrdiff_t>(lb) : -1;
+            double tot = kNaN;
+            if (t >= samples.front().t && t <= samples.back().t) {
+                if (samples[lb].t == t) {
+                    tot = samples[lb].total.ul;
+                } else {
+                    const auto& x = samples[lb - 1];
+                    const auto& y = samples[lb];
+                    const double f = static_cast<double>((t - x.t).count()) / static_cast<double>((y.t - x.t).count());
+                    tot = x.total.ul + f * (y.total.ul - x.total.ul);
+                }
+            }
+            if (k > 0 && !std::isnan(prev_total) && !std::isnan(tot) && prev_before >= 0 && after >= 0 &&
+                bad_prefix[static_cast<std::size_t>(after)] == bad_prefix[static_cast<std::size_t>(prev_before)])
+                flow[k - 1] = (tot - prev_total) / hours(s);
+            if (k == i1) total_i1 = tot;
+            if (k == i2) total_i2 = tot;
+            prev_total = tot;
+            prev_before = before;
         }
-    }
-    std::vector<double> flow(n_grid, kNaN);
-    for (std::size_t k = 0; k < n_grid; ++k) {
-        if (std::isnan(total[k]) || std::isnan(total[k + 1])) continue;
-        const auto lo = at_or_before[k], hi = at_or_after[k + 1];
-        if (lo < 0 || hi < 0) continue;
-        if (bad_prefix[static_cast<std::size_t>(hi)] != bad_prefix[static_cast<std::size_t>(lo)]) continue;
-        flow[k] = (total[k + 1] - total[k]) / hours(s);
     }
 
     auto point = [&](std::size_t k) {
@@ -174,7 +188,7 @@ IecAnalysis analyse_iec60601(std::span<const Sample> samples, BenchTime start, F
     a.complete = startup_complete && analysis_complete;
 
     const double period_h = hours(p.analysis_end - p.analysis_start);
-    a.mean_flow_ul_h = (total[i2] - total[i1]) / period_h;
+    a.mean_flow_ul_h = (total_i2 - total_i1) / period_h;
     a.mean_error_pct = 100.0 * (a.mean_flow_ul_h - r) / r;
     a.trumpet = trumpet_curve(std::span<const double>(flow).subspan(i1, i2 - i1), r, s, p.windows);
 
