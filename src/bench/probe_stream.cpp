@@ -1,6 +1,7 @@
 #include "bench/probe_stream.hpp"
 
 #include <cstdio>
+#include <thread>
 
 #include "pump/codec/fields.hpp"
 
@@ -15,6 +16,9 @@ std::string without_seq(const std::string& body) {
 }
 
 bool is_event(const std::string& body) { return body.starts_with("EV,"); }
+
+// BUSY is never kept as the previous response (ICD section 2): neither answer counts.
+bool is_busy(const std::string& body) { return body.find(",ERR,code=BUSY") != std::string::npos; }
 
 std::string seconds_text(Millis d) {
     char buf[32];
@@ -61,7 +65,7 @@ void ProbeStream::observe_incoming(const std::string& bytes) {
     while (auto line = in_watch_.next()) {
         if (line->status != pump::codec::DecodedLine::Status::Ok) continue;
         if (!is_event(line->body)) {
-            if (retry_seq_ && line->body.starts_with(*retry_seq_ + ",")) {
+            if (retry_seq_ && line->body.starts_with(*retry_seq_ + ",") && !is_busy(line->body)) {
                 retry_first_answer_ = line->body;
                 retry_seq_.reset();
             }
@@ -94,6 +98,7 @@ Result<void> ProbeStream::do_retry(std::string& out) {
     const std::string first = std::exchange(retry_first_answer_, {});
     const std::string seq = first.substr(0, first.find(','));
     if (auto w = inner_->write(pump::codec::encode_frame(retry_body_)); !w) return w;
+    int busy_left = 5;
     verify::CommandRecord c;
     c.bench_t = retry_at_;
     c.step_label = "probe: " + retry_body_.substr(retry_body_.find(',') + 1) + " sent again with the same SEQ";
@@ -110,6 +115,12 @@ Result<void> ProbeStream::do_retry(std::string& out) {
         while (auto line = dec.next()) {
             if (line->status != pump::codec::DecodedLine::Status::Ok) continue;
             if (!is_event(line->body) && line->body.starts_with(seq + ",") && c.answer.empty()) {
+                if (is_busy(line->body) && busy_left-- > 0) {
+                    // "Try again after 1 s": the same frame again, as any retry.
+                    std::this_thread::sleep_for(std::chrono::seconds(1));
+                    if (auto w = inner_->write(pump::codec::encode_frame(retry_body_)); !w) return w;
+                    continue;
+                }
                 c.answer = without_seq(line->body);
                 continue;
             }

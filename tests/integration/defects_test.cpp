@@ -221,13 +221,13 @@ TEST_CASE("meter zero drift is reported as a meter fault") { check_meter_fault("
 TEST_CASE("meter AIR bursts are reported as a meter fault") { check_meter_fault("air_bursts=20"); }
 TEST_CASE("a frozen meter is reported as a meter fault") { check_meter_fault("frozen=600"); }
 
-TEST_CASE("the conforming pump passes the whole library, seeds 1 to 5") { check_conforming(1, 5); }
-TEST_CASE("the conforming pump passes the whole library, seeds 6 to 10") { check_conforming(6, 10); }
-TEST_CASE("the conforming pump passes the whole library, seeds 11 to 15") { check_conforming(11, 15); }
-TEST_CASE("the conforming pump passes the whole library, seeds 16 to 20") { check_conforming(16, 20); }
-TEST_CASE("the conforming pump passes the whole library, seeds 21 to 25") { check_conforming(21, 25); }
-TEST_CASE("the conforming pump passes the whole library, seeds 26 to 30") { check_conforming(26, 30); }
-TEST_CASE("the conforming pump passes the whole library, seeds 31 to 35") { check_conforming(31, 35); }
-TEST_CASE("the conforming pump passes the whole library, seeds 36 to 40") { check_conforming(36, 40); }
-TEST_CASE("the conforming pump passes the whole library, seeds 41 to 45") { check_conforming(41, 45); }
-TEST_CASE("the conforming pump passes the whole library, seeds 46 to 50") { check_conforming(46, 50); }
+TEST_CASE("the conforming pump passes the whole library with seeds 1 to 5") { check_conforming(1, 5); }
+TEST_CASE("the conforming pump passes the whole library with seeds 6 to 10") { check_conforming(6, 10); }
+TEST_CASE("the conforming pump passes the whole library with seeds 11 to 15") { check_conforming(11, 15); }
+TEST_CASE("the conforming pump passes the whole library with seeds 16 to 20") { check_conforming(16, 20); }
+TEST_CASE("the conforming pump passes the whole library with seeds 21 to 25") { check_conforming(21, 25); }
+TEST_CASE("the conforming pump passes the whole library with seeds 26 to 30") { check_conforming(26, 30); }
+TEST_CASE("the conforming pump passes the whole library with seeds 31 to 35") { check_conforming(31, 35); }
+TEST_CASE("the conforming pump passes the whole library with seeds 36 to 40") { check_conforming(36, 40); }
+TEST_CASE("the conforming pump passes the whole library with seeds 41 to 45") { check_conforming(41, 45); }
+TEST_CASE("the conforming pump passes the whole library with seeds 46 to 50") { check_conforming(46, 50); }
