@@ -7,7 +7,16 @@ namespace pumprig::history {
 
 namespace {
 
-std::string field(std::string_view s) {
+std::string field(std::string_view text) {
+    // Text from a pump or an operator that starts like a formula (=, +, -, @, tab, CR) would be
+    // run by a spreadsheet opening the export: prefix it with an apostrophe (OWASP's advice).
+    // Numbers are written by number() and never pass here.
+    std::string guarded;
+    if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) {
+        guarded = "'" + std::string(text);
+        text = guarded;
+    }
+    const std::string_view s = text;
     if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
     std::string out = "\"";
     for (char c : s) {

@@ -57,6 +57,8 @@ std::string sha256_file(const std::filesystem::path& p) {
 std::string safe_name(const std::string& s) {
     std::string out;
     for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    // A folder name has at most 255 bytes; the time stamp and seed take about 40 of them.
+    if (out.size() > 120) out.resize(120);
     return out.empty() ? "scenario" : out;
 }
 

@@ -144,3 +144,12 @@ TEST_CASE("sqlite history refuses a schema made by a newer pumprig, and a file t
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.find(junk.string()) != std::string::npos);
 }
+
+TEST_CASE("history CSV defuses text that a spreadsheet would run as a formula") {
+    const std::vector<RunRecord> runs{sample_run("=HYPERLINK(\"http://x\")")};
+    const auto csv = to_csv(runs);
+    CHECK(csv.find("\"'=HYPERLINK(\"\"http://x\"\")\"") != std::string::npos);
+    CHECK(csv.find(",=HYPERLINK") == std::string::npos);
+    const std::vector<RunRecord> plus{sample_run("+SN1")};
+    CHECK(to_csv(plus).find(",'+SN1,") != std::string::npos);
+}
