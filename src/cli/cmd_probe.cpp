@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "bench/bench.hpp"
+#include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
 #include "cli/rig_option.hpp"
 #include "meter/total_tracker.hpp"
@@ -36,6 +37,19 @@ int cmd_probe(int argc, char** argv) {
     if (!rig) {
         std::cerr << "pumprig probe: " << rig.error().message << "\n";
         return kExitBadInput;
+    }
+    // A probe says HELLO, which ends the session of a run in progress: it takes the bench
+    // lock like a run, and is refused at once (naming the holder) when the bench is busy.
+    std::optional<bench::BenchLock> bench_lock;
+    if (bench::rig_needs_lock(*rig)) {
+        bench::LockOptions lo;
+        for (int i = 0; i < argc; ++i) lo.command += std::string(i ? " " : "pumprig ") + argv[i];
+        auto l = bench::BenchLock::acquire(*rig, lo);
+        if (!l) {
+            std::cerr << "pumprig probe: " << l.error().message << "\n";
+            return kExitBenchError;
+        }
+        bench_lock.emplace(std::move(*l));
     }
     bench::BenchOptions bo;
     bo.seed = args.seed;
