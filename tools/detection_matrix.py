@@ -25,6 +25,7 @@ SOURCE = pathlib.Path(__file__).resolve().parent.parent
 _TABLE = json.loads((SOURCE / "tests" / "integration" / "defects_intended.json").read_text())
 INTENDED = {d: (v["scenario"], v["check"]) for d, v in _TABLE["defects"].items()}
 METER_FAULTS = {m: v["scenario"] for m, v in _TABLE["meter_faults"].items()}
+ORDER = {d: i for i, d in enumerate(_TABLE["defects"])}  # rows in catalogue order
 
 
 def list_defects(sim):
@@ -65,7 +66,7 @@ def matrix_markdown(results):
         "|---|---|---|",
     ]
     not_caught = []
-    for name, res in results["defects"].items():
+    for name, res in sorted(results["defects"].items(), key=lambda kv: ORDER.get(kv[0], len(ORDER))):
         cells = []
         for sc, run in sorted(res["runs"].items()):
             if run["failed"]:
@@ -82,7 +83,8 @@ def matrix_markdown(results):
               "A meter fault must end the run as ERROR \"meter fault\" (the meter's data is not trusted), never as",
               "a FAIL of the pump. The meter health checks (`meter.*`) say what was wrong.", "",
               "| meter fault | scenario | outcome | failed checks |", "|---|---|---|---|"]
-    for name, res in results["meter"].items():
+    meter_order = {m: i for i, m in enumerate(METER_FAULTS)}
+    for name, res in sorted(results["meter"].items(), key=lambda kv: meter_order.get(kv[0], len(meter_order))):
         for sc, run in sorted(res["runs"].items()):
             lines.append(f"| `{name}` | {sc} | {run['outcome']} | " + ", ".join(f"`{c}`" for c in run["failed"]) + " |")
     lines += ["", "## Not caught", ""]
@@ -105,6 +107,7 @@ def main():
     ap.add_argument("--markdown", help="write the matrix here")
     ap.add_argument("--json", help="write the raw results here")
     ap.add_argument("--only", nargs="*", help="only these defects (and no meter faults)")
+    ap.add_argument("--reuse", help="results JSON of an earlier run (--json): keep its results, rerun only --only")
     ap.add_argument("--scenarios", nargs="*", default=[str(SOURCE / "scenarios")])
     args = ap.parse_args()
     sim = args.sim or str(pathlib.Path(args.pumprig).parent / "pumprig-sim")
@@ -120,6 +123,8 @@ def main():
                 jobs[("meter", m)] = pool.submit(run_library, args.pumprig, out / f"meter-{m.split('=')[0]}",
                                                  ["--meter-fault", m], [str(SOURCE / "scenarios" / "functions" / f"{sc}.json")])
     results = {"defects": {}, "meter": {}}
+    if args.reuse:
+        results = json.loads(pathlib.Path(args.reuse).read_text())
     for (kind, name), fut in jobs.items():
         results[kind][name] = fut.result()
     if args.json:
