@@ -139,6 +139,9 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
     }
     for (int attempt = 0; attempt <= link_.retries; ++attempt) {
         if (attempt > 0) ++counters_.retries;
+        // An answer that came after its request had timed out is still in the buffers: drop it,
+        // or this request would take it for its own (the previous reading, a stale counter).
+        modbus_flush(ctx_.get());
         errno = 0;
         const int rc = call(ctx_.get());
         if (rc >= 0) return rc;
