@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/parse_args.hpp"
 #include "report/compare.hpp"
 #include "report/run_folder.hpp"
 #include "run/rejudge.hpp"
@@ -67,24 +68,8 @@ int cmd_compare(int argc, char** argv) {
         ("move-fraction", po::value(&fraction)->default_value(0.25), "flag a measured value that moved by more than this fraction of its tolerance band")
         ("force", po::bool_switch(&force), "compare even if the scenario files differ (SHA-256)")
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json (to re-judge a run cut short)");
-    po::options_description hidden;
-    hidden.add_options()("dir", po::value(&dirs));
-    po::positional_options_description pos;
-    pos.add("dir", -1);
-    po::options_description all;
-    all.add(desc).add(hidden);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "pumprig compare: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    if (vm.count("help")) {
-        std::cout << desc << "\n";
-        return kExitPass;
-    }
+    if (auto done = parse_args(argc, argv, "compare", desc, dirs, vm)) return *done;
     if (dirs.size() != 2) {
         std::cerr << "pumprig compare: give exactly two run folders (RUN_A RUN_B), got " << dirs.size() << "\n";
         return kExitBadInput;

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/parse_args.hpp"
 #include "run/rejudge.hpp"
 
 namespace po = boost::program_options;
@@ -21,24 +22,8 @@ int cmd_report(int argc, char** argv) {
     desc.add_options()("help,h", "show this help")
         ("tolerance-pct", po::value(&tolerance_pct), "re-judge with this delivery accuracy, percent of programmed volume")
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json");
-    po::options_description hidden;
-    hidden.add_options()("dir", po::value(&dirs));
-    po::positional_options_description pos;
-    pos.add("dir", -1);
-    po::options_description all;
-    all.add(desc).add(hidden);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "pumprig report: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    if (vm.count("help")) {
-        std::cout << desc << "\n";
-        return kExitPass;
-    }
+    if (auto done = parse_args(argc, argv, "report", desc, dirs, vm)) return *done;
     if (dirs.empty()) {
         std::cerr << "pumprig report: give at least one run folder\n";
         return kExitBadInput;

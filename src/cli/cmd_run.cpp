@@ -14,6 +14,7 @@
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
+#include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
 #include "report/run_folder.hpp"
@@ -66,24 +67,8 @@ int cmd_run(int argc, char** argv) {
         ("defect", po::value(&defects), "simulated bench only: give the pump this defect (pumprig-sim --list-defects); repeatable")
         ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable");
     args.add_to(desc);
-    po::options_description hidden;
-    hidden.add_options()("path", po::value(&paths));
-    po::positional_options_description pos;
-    pos.add("path", -1);
-    po::options_description all;
-    all.add(desc).add(hidden);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "pumprig run: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    if (vm.count("help")) {
-        std::cout << desc << "\n";
-        return kExitPass;
-    }
+    if (auto done = parse_args(argc, argv, "run", desc, paths, vm)) return *done;
     if (paths.empty()) {
         std::cerr << "pumprig run: give at least one scenario file or folder\n";
         return kExitBadInput;

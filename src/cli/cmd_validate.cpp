@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/parse_args.hpp"
 #include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
@@ -15,24 +16,8 @@ int cmd_validate(int argc, char** argv) {
     po::options_description desc("pumprig validate FILE|DIR...: check scenario files without a bench\nOptions");
     desc.add_options()("help,h", "show this help")(
         "fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json (default: the source tree's fixtures/)");
-    po::options_description hidden;
-    hidden.add_options()("path", po::value(&paths));
-    po::positional_options_description pos;
-    pos.add("path", -1);
-    po::options_description all;
-    all.add(desc).add(hidden);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "pumprig validate: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    if (vm.count("help")) {
-        std::cout << desc << "\n";
-        return kExitPass;
-    }
+    if (auto done = parse_args(argc, argv, "validate", desc, paths, vm)) return *done;
     if (paths.empty()) {
         std::cerr << "pumprig validate: give at least one scenario file or folder\n";
         return kExitBadInput;
