@@ -16,11 +16,14 @@
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "support/files.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
 using pumprig::test::env_or;
+using pumprig::test::read_file;
 using pumprig::test::run_command;
+using pumprig::test::TempDir;
 
 namespace {
 
@@ -28,24 +31,7 @@ const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
 const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
 const std::string kSim = env_or("PUMPRIG_SIM_BINARY", PUMPRIG_BUILD_DIR "/pumprig-sim");
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/pumprig-defects-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-nlohmann::json intended_table() { return nlohmann::json::parse(read_text(kSource + "/tests/integration/defects_intended.json")); }
+nlohmann::json intended_table() { return nlohmann::json::parse(read_file(kSource + "/tests/integration/defects_intended.json")); }
 
 std::string scenario_file(const std::string& name) { return kSource + "/scenarios/functions/" + name + ".json"; }
 
@@ -55,7 +41,7 @@ std::map<std::string, nlohmann::json> records(const fs::path& root) {
     for (const auto& e : fs::directory_iterator(root)) {
         const auto rec = e.path() / "record.json";
         if (!fs::exists(rec)) continue;
-        auto j = nlohmann::json::parse(read_text(rec));
+        auto j = nlohmann::json::parse(read_file(rec));
         out[j["scenario"]["name"].get<std::string>()] = j;
     }
     return out;
@@ -88,7 +74,7 @@ pumprig::test::CommandResult run_pumprig(std::vector<std::string> args) {
 
 // The row of docs/detection-matrix.md for a defect.
 std::string matrix_row(const std::string& defect) {
-    const std::string doc = read_text(kSource + "/docs/detection-matrix.md");
+    const std::string doc = read_file(kSource + "/docs/detection-matrix.md");
     const std::string key = "| `" + defect + "` |";
     const auto at = doc.find(key);
     if (at == std::string::npos) return {};

@@ -8,33 +8,19 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "support/files.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
 using pumprig::test::env_or;
+using pumprig::test::read_file;
 using pumprig::test::run_command;
+using pumprig::test::TempDir;
 
 namespace {
 
 const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
 const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
-
-struct Dir {
-    fs::path path;
-    Dir() {
-        char tmpl[] = "/tmp/pumprig-faults-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~Dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 fs::path rig_with_faults(const fs::path& dir, const std::string& faults_json) {
     const auto p = dir / "rig.json";
@@ -60,7 +46,7 @@ Run run_one(const fs::path& out, const std::string& scenario, const std::string&
     for (const auto& e : fs::directory_iterator(out))
         if (e.is_directory() && fs::exists(e.path() / "record.json")) dir = e.path();
     REQUIRE_FALSE(dir.empty());
-    return {r.exit_code, nlohmann::json::parse(slurp(dir / "record.json")), dir};
+    return {r.exit_code, nlohmann::json::parse(read_file(dir / "record.json")), dir};
 }
 
 std::map<std::string, std::string> verdicts(const nlohmann::json& record) {
@@ -82,7 +68,7 @@ std::size_t distinct_events(const fs::path& dir, const std::string& type) {
 }  // namespace
 
 TEST_CASE("0.1 percent of bytes corrupted on both links: same verdicts as a clean run over 24 hours") {
-    Dir tmp;
+    TempDir tmp;
     const auto rig = rig_with_faults(tmp.path, R"(["--corrupt-rate", "0.001"])");
     auto clean = run_one(tmp.path / "clean", "long/accuracy-24h.json");
     auto noisy = run_one(tmp.path / "noisy", "long/accuracy-24h.json", rig.string());
@@ -102,7 +88,7 @@ TEST_CASE("0.1 percent of bytes corrupted on both links: same verdicts as a clea
 }
 
 TEST_CASE("corrupted bytes and lost responses never give a second bolus") {
-    Dir tmp;
+    TempDir tmp;
     const auto rig = rig_with_faults(tmp.path, R"(["--corrupt-rate", "0.001", "--drop-rate", "0.05", "--late-rate", "0.05"])");
     auto noisy = run_one(tmp.path / "noisy", "functions/clinician-bolus.json", rig.string());
     CHECK(noisy.exit_code == 0);
@@ -112,7 +98,7 @@ TEST_CASE("corrupted bytes and lost responses never give a second bolus") {
 }
 
 TEST_CASE("a pump link that goes away for 2 s is reconnected and the gap recorded") {
-    Dir tmp;
+    TempDir tmp;
     const auto rig = rig_with_faults(tmp.path, R"(["--fault-at", "1800:pump_link_down:2000"])");
     auto run = run_one(tmp.path / "runs", "functions/continuous.json", rig.string());
     CHECK(run.exit_code == 0);
@@ -123,7 +109,7 @@ TEST_CASE("a pump link that goes away for 2 s is reconnected and the gap recorde
 }
 
 TEST_CASE("a pump that restarts by itself is authenticated again and its stopped delivery fails the run") {
-    Dir tmp;
+    TempDir tmp;
     const auto rig = rig_with_faults(tmp.path, R"(["--fault-at", "1800:pump_reset"])");
     auto run = run_one(tmp.path / "runs", "functions/continuous.json", rig.string());
     CHECK(run.exit_code == 1);
@@ -139,7 +125,7 @@ TEST_CASE("a pump that restarts by itself is authenticated again and its stopped
 }
 
 TEST_CASE("a meter that stops answering for 30 s makes the checks over it INCONCLUSIVE, never PASS") {
-    Dir tmp;
+    TempDir tmp;
     const auto rig = rig_with_faults(tmp.path, R"(["--fault-at", "5400:meter_silent:30000"])");
     auto run = run_one(tmp.path / "runs", "functions/continuous.json", rig.string());
     CHECK(run.exit_code == 1);

@@ -9,34 +9,20 @@
 #include <nlohmann/json.hpp>
 
 #include "report/junit.hpp"
+#include "support/files.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
 using pumprig::test::env_or;
+using pumprig::test::read_file;
 using pumprig::test::run_command;
+using pumprig::test::TempDir;
 
 namespace {
 
 const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
 const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
 const std::string kPython = env_or("PUMPRIG_PYTHON", "/usr/bin/python3");
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/pumprig-report-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
