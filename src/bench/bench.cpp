@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "core/realtime.hpp"
 #include "meter/profile.hpp"
 #include "transport/byte_stream.hpp"
 
@@ -18,59 +19,127 @@ std::filesystem::path default_sim_binary() {
     return "pumprig-sim";
 }
 
+namespace {
+
+// pumprig-sim's options for a simulator rig (docs/simulator.md): per-channel ones carry the
+// channel number, K@.
+std::vector<std::string> simulator_args(const RigDescription& rig, const BenchOptions& options) {
+    std::vector<std::string> args{
+        "--time", rig.simulator.realtime ? "realtime" : "virtual",
+        "--speed", std::to_string(rig.simulator.speed),
+        "--seed", std::to_string(options.seed),
+        "--pump-model", rig.simulator.pump_model,
+        "--pump-serial", rig.simulator.pump_serial,
+        "--meter-profile", rig.meter.profile.string(),
+        "--meter-unit", std::to_string(rig.meter.unit_id),
+        "--line-tau", std::to_string(rig.simulator.line_tau_s),
+        "--battery", std::to_string(rig.simulator.battery_pct)};
+    if (rig.simulator.meter_over_tcp) args.insert(args.end(), {"--meter-tcp", "0"});
+    if (rig.simulator.variant) args.push_back("--variant");
+    for (const auto& d : rig.simulator.defects) args.insert(args.end(), {"--defect", d});
+    for (const auto& f : rig.simulator.meter_faults) args.insert(args.end(), {"--meter-fault", f});
+    if (!rig.channels.empty()) {
+        args.insert(args.end(), {"--channels", std::to_string(rig.channels.size())});
+        for (std::size_t i = 0; i < rig.channels.size(); ++i) {
+            const auto& ch = rig.channels[i];
+            const std::string k = std::to_string(i + 1) + "@";
+            if (!ch.pump_serial.empty()) args.insert(args.end(), {"--pump-serial", k + ch.pump_serial});
+            for (const auto& d : ch.defects) args.insert(args.end(), {"--defect", k + d});
+            for (const auto& f : ch.meter_faults) args.insert(args.end(), {"--meter-fault", k + f});
+            for (const auto& f : ch.fault_at) args.insert(args.end(), {"--fault-at", k + f});
+        }
+    }
+    for (const auto& a : rig.sim_args) args.push_back(a);
+    for (const auto& a : options.sim_extra_args) args.push_back(a);
+    return args;
+}
+
+Result<std::shared_ptr<SharedSimulator>> start_simulator(const RigDescription& rig, const BenchOptions& options) {
+    const auto binary = options.sim_binary.empty() ? default_sim_binary() : options.sim_binary;
+    auto sim = SimProcess::start(binary.string(), simulator_args(rig, options));
+    if (!sim) return fail(ErrorKind::Io, "simulated bench: " + sim.error().describe());
+    return std::make_shared<SharedSimulator>(std::move(*sim), std::max<std::size_t>(1, rig.channels.size()));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const BenchOptions& options) {
+    const RigDescription first = channel_rigs(rig).front();
+    std::shared_ptr<SharedSimulator> sim;
+    if (rig.simulator.enabled) {
+        // A simulator of one channel: the rig's first.
+        RigDescription one = rig;
+        if (!rig.channels.empty()) one.channels.resize(1);
+        auto s = start_simulator(one, options);
+        if (!s) return std::unexpected(s.error());
+        sim = *s;
+    }
+    return open_channel(first, options, sim);
+}
+
+Result<std::vector<ChannelBench>> Bench::open_channels(const RigDescription& rig, const BenchOptions& options) {
+    std::shared_ptr<SharedSimulator> sim;
+    if (rig.simulator.enabled) {
+        auto s = start_simulator(rig, options);
+        if (!s) return std::unexpected(s.error());
+        sim = *s;
+    }
+    std::vector<ChannelBench> out;
+    for (auto& one : channel_rigs(rig)) {
+        auto b = open_channel(one, options, sim);
+        // A channel that could not open must not hold the others' virtual time back.
+        if (!b && sim) sim->leave(one.channel_index);
+        out.push_back({std::move(one), std::move(b)});
+    }
+    return out;
+}
+
+Result<std::unique_ptr<Bench>> Bench::open_channel(const RigDescription& rig, const BenchOptions& options,
+                                                   std::shared_ptr<SharedSimulator> sim) {
     std::unique_ptr<Bench> b(new Bench());
     b->rig_ = rig;
     PumpLinkConfig pump_link = rig.pump;
     MeterLinkConfig meter_link = rig.meter;
 
-    if (rig.simulator.enabled) {
-        const auto binary = options.sim_binary.empty() ? default_sim_binary() : options.sim_binary;
-        std::vector<std::string> args{
-            "--time", rig.simulator.realtime ? "realtime" : "virtual",
-            "--speed", std::to_string(rig.simulator.speed),
-            "--seed", std::to_string(options.seed),
-            "--pump-model", rig.simulator.pump_model,
-            "--pump-serial", rig.simulator.pump_serial,
-            "--meter-profile", rig.meter.profile.string(),
-            "--meter-unit", std::to_string(rig.meter.unit_id),
-            "--line-tau", std::to_string(rig.simulator.line_tau_s),
-            "--battery", std::to_string(rig.simulator.battery_pct)};
-        if (rig.simulator.meter_over_tcp) {
-            args.push_back("--meter-tcp");
-            args.push_back("0");
-        }
-        if (rig.simulator.variant) args.push_back("--variant");
-        for (const auto& d : rig.simulator.defects) args.insert(args.end(), {"--defect", d});
-        for (const auto& f : rig.simulator.meter_faults) args.insert(args.end(), {"--meter-fault", f});
-        for (const auto& a : rig.sim_args) args.push_back(a);
-        for (const auto& a : options.sim_extra_args) args.push_back(a);
-        auto sim = SimProcess::start(binary.string(), args);
-        if (!sim) return fail(ErrorKind::Io, "simulated bench: " + sim.error().describe());
-        b->sim_.emplace(std::move(*sim));
+    if (sim) {
+        b->sim_ = sim;
+        // The simulator names each channel's links pump.K, meter.K, meter_tcp.K (K from 1);
+        // a single-channel simulator pump, meter, meter_tcp.
+        const std::string k = sim->ready().count("channels") && sim->ready().count("pump.1") ? "." + std::to_string(rig.channel_index + 1) : "";
+        auto ready = [&](const std::string& key) -> Result<std::string> {
+            const auto it = sim->ready().find(key + k);
+            if (it == sim->ready().end()) return fail(ErrorKind::Protocol, "the simulator's READY line lacks " + key + k + "=");
+            return it->second;
+        };
         // The simulator's pseudo-terminals: termios for the pump (libserialport cannot open a
         // pseudo-terminal), 8N1 for the meter (pseudo-terminals do not keep parity settings).
+        auto pump_pty = ready("pump");
+        if (!pump_pty) return std::unexpected(pump_pty.error());
         pump_link.backend = PumpLinkConfig::Backend::Termios;
-        pump_link.device = b->sim_->ready().at("pump");
+        pump_link.device = *pump_pty;
         if (rig.simulator.meter_over_tcp) {
-            const auto& hp = b->sim_->ready().at("meter_tcp");
-            const auto colon = hp.rfind(':');
+            auto hp = ready("meter_tcp");
+            if (!hp) return std::unexpected(hp.error());
+            const auto colon = hp->rfind(':');
             meter_link.kind = MeterLinkConfig::Kind::Tcp;
-            meter_link.host = hp.substr(0, colon);
-            meter_link.port = std::stoi(hp.substr(colon + 1));
+            meter_link.host = hp->substr(0, colon);
+            meter_link.port = std::stoi(hp->substr(colon + 1));
         } else {
+            auto m = ready("meter");
+            if (!m) return std::unexpected(m.error());
             meter_link.kind = MeterLinkConfig::Kind::Rtu;
-            meter_link.device = b->sim_->ready().at("meter");
+            meter_link.device = *m;
             meter_link.parity = 'N';
         }
     }
 
-    if (b->sim_ && !rig.simulator.realtime) {
-        auto vc = std::make_unique<VirtualClock>(*b->sim_);
-        b->virtual_clock_ = vc.get();
-        b->clock_ = std::move(vc);
+    if (sim && !rig.simulator.realtime) {
+        b->clock_ = std::make_unique<VirtualClock>(*sim);
+        b->virtual_time_ = true;
     } else {
-        b->clock_ = std::make_unique<WallClock>(rig.simulator.enabled ? rig.simulator.speed : rig.time_scale);
+        auto wc = std::make_unique<WallClock>(rig.simulator.enabled ? rig.simulator.speed : rig.time_scale);
+        b->wall_clock_ = wc.get();
+        b->clock_ = std::move(wc);
     }
 
     // Pump link.
@@ -80,7 +149,7 @@ Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const Benc
     pump::DriverOptions dopt;
     dopt.response_timeout = Millis{pump_link.response_timeout_ms};
     dopt.retries = pump_link.retries;
-    dopt.seed = options.seed;
+    dopt.seed = options.seed + rig.channel_index * 1000003ULL;  // channels start at different SEQs
     dopt.clock = b->clock_.get();
     dopt.trace = options.pump_trace;
     auto probe = std::make_unique<ProbeStream>(std::move(*stream), b->clock_.get());
@@ -128,7 +197,7 @@ Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
             // Back off on both clocks: wall time for a link that has to come back (an adapter,
             // ser2net), and bench time for a pump that has to finish restarting (in virtual time
             // nothing happens on the bench unless pumprig lets time pass).
-            if (virtual_clock_) (void)wait_until(clock_->now() + pause);
+            if (virtual_time_) (void)wait_until(clock_->now() + pause);
             std::this_thread::sleep_for(pause);
             pause = std::min(pause * 2, std::chrono::seconds(30));
         }
@@ -151,7 +220,8 @@ Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
 Bench::~Bench() {
     meter_.reset();
     pump_.reset();
-    if (sim_) sim_->stop();
+    // The simulator stops with the last channel's bench (shared_ptr).
+    if (sim_) sim_->leave(rig_.channel_index);
 }
 
 Result<pump::PumpIdentity> Bench::authenticate_pump() {
@@ -169,17 +239,13 @@ Result<pump::PumpIdentity> Bench::authenticate_pump() {
 double Bench::time_scale() const { return rig_.simulator.enabled ? rig_.simulator.speed : rig_.time_scale; }
 
 Result<void> Bench::wait_until(BenchTime t) {
-    if (virtual_clock_) {
-        const auto now = virtual_clock_->now();
-        if (t <= now) return {};
-        return virtual_clock_->advance(t - now);
-    }
-    const auto now = clock_->now();
-    if (t > now) {
-        const double scale = rig_.simulator.enabled ? rig_.simulator.speed : rig_.time_scale;
-        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(static_cast<double>((t - now).count()) / scale));
-    }
+    if (virtual_time_) return sim_->wait_until(rig_.channel_index, t);
+    if (t > clock_->now()) pumprig::sleep_until(wall_deadline(t));
     return {};
+}
+
+std::chrono::steady_clock::time_point Bench::wall_deadline(BenchTime t) const {
+    return wall_clock_ ? wall_clock_->steady_at(t) : std::chrono::steady_clock::now();
 }
 
 SafeStopReport Bench::safe_stop() {

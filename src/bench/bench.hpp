@@ -34,19 +34,32 @@ struct SafeStopReport {
     std::string detail;
 };
 
+class Bench;
+
+// One channel of a bench as opened: its description and its bench, or why it could not be
+// opened (the other channels go on without it).
+struct ChannelBench {
+    RigDescription rig;  // this channel alone (channel_rigs())
+    Result<std::unique_ptr<Bench>> bench;
+};
+
 class Bench {
 public:
+    // A single-channel bench (a rig with channels: its first channel alone).
     static Result<std::unique_ptr<Bench>> open(const RigDescription& rig, const BenchOptions& options);
+    // Every channel of a bench. Fails as a whole only when the simulator cannot start; a
+    // channel whose links do not open carries its error.
+    static Result<std::vector<ChannelBench>> open_channels(const RigDescription& rig, const BenchOptions& options);
     ~Bench();
 
     const RigDescription& rig() const { return rig_; }
     const Clock& clock() const { return *clock_; }
-    bool virtual_time() const { return virtual_clock_ != nullptr; }
+    bool virtual_time() const { return virtual_time_; }
     // Bench seconds per wall second (real-time benches; 1 for hardware).
     double time_scale() const;
     pump::PumpDriver& pump() { return *pump_; }
     meter::MeterDriver& meter() { return *meter_; }
-    SimProcess* simulator() { return sim_ ? &*sim_ : nullptr; }
+    SharedSimulator* simulator() { return sim_.get(); }
     // The retry and resend probes on the pump link (probe_stream.hpp); pass-through unless armed.
     ProbeStream* probes() { return probes_; }
 
@@ -55,6 +68,8 @@ public:
 
     // Lets bench time pass until t: advances the simulator in virtual time, sleeps otherwise.
     Result<void> wait_until(BenchTime t);
+    // Real-time benches: the steady-clock instant at which the bench clock reads t.
+    std::chrono::steady_clock::time_point wall_deadline(BenchTime t) const;
 
     // Tries to leave the pump stopped: re-authenticates if needed, STOP, then STATUS.
     SafeStopReport safe_stop();
@@ -66,12 +81,16 @@ public:
 
 private:
     Bench() = default;
+    // One channel's bench; `sim` is the simulator serving it (null for hardware).
+    static Result<std::unique_ptr<Bench>> open_channel(const RigDescription& channel_rig, const BenchOptions& options,
+                                                       std::shared_ptr<SharedSimulator> sim);
     Result<std::unique_ptr<transport::ByteStream>> open_pump_stream() const;
     RigDescription rig_;
     PumpLinkConfig pump_link_;  // the link as opened (simulator ports filled in)
-    std::optional<SimProcess> sim_;
+    std::shared_ptr<SharedSimulator> sim_;
     std::unique_ptr<Clock> clock_;
-    VirtualClock* virtual_clock_ = nullptr;
+    bool virtual_time_ = false;
+    WallClock* wall_clock_ = nullptr;
     std::unique_ptr<pump::PumpDriver> pump_;
     std::unique_ptr<meter::MeterDriver> meter_;
     ProbeStream* probes_ = nullptr;  // owned by the pump driver's link

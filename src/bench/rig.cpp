@@ -1,5 +1,7 @@
 #include "bench/rig.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -106,6 +108,183 @@ std::filesystem::path resolve(const std::filesystem::path& p, const std::filesys
 }
 
 
+// "defects" and "meter_faults" of a simulator section (the rig's, or a channel's).
+void read_fault_lists(ObjectReader& s, const json& obj, std::vector<std::string>& defects_out,
+                      std::vector<std::string>& meter_faults_out) {
+    for (const char* key : {"defects", "meter_faults"}) {
+        if (!s.has(key)) continue;
+        const auto& list = obj.at(key);
+        const std::string at = s.pointer() + "/" + key;
+        const bool defects = std::string_view(key) == "defects";
+        if (!list.is_array()) throw s.error(at, defects ? "an array of pump defect names (pumprig-sim --list-defects)"
+                                                        : "an array of meter faults (\"zero_drift=2\", \"air_bursts\", \"frozen=600\")");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const std::string item = list[i].is_string() ? list[i].get<std::string>() : std::string();
+            const std::string where = at + "/" + std::to_string(i);
+            if (defects) {
+                if (!pump::sim::defect_from_name(item))
+                    throw s.error(where, "a pump defect name from the catalogue (pumprig-sim --list-defects)");
+                defects_out.push_back(item);
+            } else {
+                if (!is_meter_fault(item)) throw s.error(where, "zero_drift, air_bursts or frozen, optionally =NUMBER");
+                meter_faults_out.push_back(item);
+            }
+        }
+        s.mark(key);
+    }
+}
+
+// A "pump" object over the values given so far (the rig's own, inherited by its channels).
+void read_pump(ObjectReader p, PumpLinkConfig& link, PumpKeySource& key, const std::filesystem::path& root) {
+    std::string backend = link.backend == PumpLinkConfig::Backend::Serialport ? "serialport"
+                          : link.backend == PumpLinkConfig::Backend::Tcp      ? "tcp"
+                                                                              : "termios";
+    std::string parity = link.parity == 'E' ? "even" : link.parity == 'O' ? "odd" : "none";
+    p.get("backend", backend);
+    if (backend == "termios") link.backend = PumpLinkConfig::Backend::Termios;
+    else if (backend == "serialport") link.backend = PumpLinkConfig::Backend::Serialport;
+    else if (backend == "tcp") link.backend = PumpLinkConfig::Backend::Tcp;
+    else throw p.error(p.pointer() + "/backend", "\"serialport\" (serial hardware), \"termios\" (pseudo-terminal) or \"tcp\" (ser2net)");
+    p.get("device", link.device);
+    p.get("baud", link.baud);
+    p.get("parity", parity);
+    link.parity = parity_of(parity, p, "parity");
+    p.get("stop_bits", link.stop_bits);
+    p.get("host", link.host);
+    p.get("port", link.port);
+    p.get("response_timeout_ms", link.response_timeout_ms);
+    p.get("retries", link.retries);
+    require_range(p, "stop_bits", link.stop_bits, 1, 2, "stop bits");
+    require_range(p, "response_timeout_ms", link.response_timeout_ms, 1, 60'000, "a response timeout in ms");
+    require_range(p, "retries", link.retries, 0, 10, "re-sends after a timeout");
+    static const std::set<int> bauds{9600, 19200, 38400, 57600, 115200};
+    if (!bauds.count(link.baud)) throw p.error(p.pointer() + "/baud", "9600, 19200, 38400, 57600 or 115200 (pump ICD section 1)");
+    if (p.has("key")) {
+        // A key given here replaces the inherited one as a whole (a channel's pump its own key).
+        key = PumpKeySource{};
+        auto k = p.child("key");
+        k.get("env", key.env);
+        k.get("file", key.file);
+        k.get("test_key", key.test_key);
+        k.finish();
+        if (!key.file.empty()) key.file = resolve(key.file, root).string();
+        if (key.env.empty() && key.file.empty() && !key.test_key)
+            throw p.error(p.pointer() + "/key", "one of \"env\", \"file\" or \"test_key\": true");
+    } else {
+        p.mark("key");
+    }
+    p.finish();
+}
+
+// What a hardware pump link must name; `at` is the JSON pointer of its "pump" object.
+void check_pump_link(const ObjectReader& r, const std::string& at, const PumpLinkConfig& link, const PumpKeySource& key) {
+    if (link.backend == PumpLinkConfig::Backend::Tcp) {
+        if (link.host.empty()) throw r.error(at + "/host", "the host of the ser2net server");
+        if (link.port <= 0 || link.port > 65535) throw r.error(at + "/port", "a TCP port 1 to 65535");
+    } else if (link.device.empty()) {
+        throw r.error(at + "/device", "the serial device path, e.g. /dev/ttyUSB0");
+    }
+    if (key.env.empty() && key.file.empty() && !key.test_key)
+        throw r.error(at + "/key", "one of \"env\", \"file\" or \"test_key\": true");
+}
+
+void read_meter(ObjectReader m, MeterLinkConfig& link, const std::filesystem::path& root) {
+    std::string kind = link.kind == MeterLinkConfig::Kind::Tcp ? "tcp" : "rtu";
+    std::string parity = link.parity == 'E' ? "even" : link.parity == 'O' ? "odd" : "none";
+    std::string profile = link.profile.string();
+    m.get("link", kind);
+    if (kind == "rtu") link.kind = MeterLinkConfig::Kind::Rtu;
+    else if (kind == "tcp") link.kind = MeterLinkConfig::Kind::Tcp;
+    else throw m.error(m.pointer() + "/link", "\"rtu\" or \"tcp\"");
+    m.get("device", link.device);
+    m.get("baud", link.baud);
+    m.get("parity", parity);
+    link.parity = parity_of(parity, m, "parity");
+    m.get("data_bits", link.data_bits);
+    m.get("stop_bits", link.stop_bits);
+    m.get("host", link.host);
+    m.get("port", link.port);
+    m.get("unit_id", link.unit_id);
+    m.get("response_timeout_ms", link.response_timeout_ms);
+    m.get("profile", profile);
+    link.profile = resolve(profile, root);
+    require_range(m, "data_bits", link.data_bits, 7, 8, "data bits");
+    require_range(m, "stop_bits", link.stop_bits, 1, 2, "stop bits");
+    require_range(m, "baud", link.baud, 1200, 115200, "a baud rate");
+    require_range(m, "port", link.port, 1, 65535, "a TCP port");
+    require_range(m, "response_timeout_ms", link.response_timeout_ms, 1, 60'000, "a response timeout in ms");
+    if (link.unit_id < 1 || link.unit_id > 247) throw m.error(m.pointer() + "/unit_id", "a Modbus unit id 1 to 247");
+    m.finish();
+}
+
+void check_meter_link(const ObjectReader& r, const std::string& at, const MeterLinkConfig& link) {
+    if (link.kind == MeterLinkConfig::Kind::Rtu && link.device.empty()) throw r.error(at + "/device", "the RS-485 adapter's device path");
+    if (link.kind == MeterLinkConfig::Kind::Tcp && link.host.empty()) throw r.error(at + "/host", "the Modbus TCP gateway's host");
+}
+
+
+constexpr std::size_t kMaxChannels = 8;  // pumprig-sim serves up to 8; a bench host rarely has more ports
+
+void read_channels(const ObjectReader& top, const json& list, RigDescription& rig, const std::filesystem::path& root) {
+    if (!list.is_array() || list.empty() || list.size() > kMaxChannels)
+        throw top.error("/channels", "an array of 1 to " + std::to_string(kMaxChannels) + " channels, each {\"name\", \"pump\", \"meter\"}");
+    std::set<std::string> names, pump_links, meter_links;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string at = "/channels/" + std::to_string(i);
+        ObjectReader c(list[i], at, rig.file);
+        ChannelConfig ch;
+        ch.name = "ch" + std::to_string(i + 1);
+        ch.pump = rig.pump;
+        ch.key = rig.key;
+        ch.meter = rig.meter;
+        c.get("name", ch.name);
+        const bool name_ok = !ch.name.empty() && ch.name.size() <= 24 &&
+                             std::all_of(ch.name.begin(), ch.name.end(), [](unsigned char x) { return std::isalnum(x) || x == '-' || x == '_'; });
+        if (!name_ok) throw c.error(at + "/name", "a channel name of 1 to 24 letters, digits, '-' or '_'");
+        if (!names.insert(ch.name).second) throw c.error(at + "/name", "a name no other channel has (\"" + ch.name + "\" is taken)");
+        read_pump(c.child("pump"), ch.pump, ch.key, root);
+        read_meter(c.child("meter"), ch.meter, root);
+        if (c.has("simulator")) {
+            if (!rig.simulator.enabled) throw c.error(at + "/simulator", "no \"simulator\" section: this rig is not a simulated bench");
+            auto s = c.child("simulator");
+            s.get("pump_serial", ch.pump_serial);
+            read_fault_lists(s, list[i].at("simulator"), ch.defects, ch.meter_faults);
+            if (s.has("fault_at")) {
+                const auto& f = list[i].at("simulator").at("fault_at");
+                const std::string fat = s.pointer() + "/fault_at";
+                if (!f.is_array()) throw s.error(fat, "an array of scheduled faults \"BENCH_SECONDS:NAME[:ARG]\"");
+                for (std::size_t k = 0; k < f.size(); ++k) {
+                    const std::string item = f[k].is_string() ? f[k].get<std::string>() : std::string();
+                    const auto colon = item.find(':');
+                    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < item.size();
+                    for (std::size_t x = 0; ok && x < colon; ++x) ok = std::isdigit(static_cast<unsigned char>(item[x])) || item[x] == '.';
+                    if (!ok) throw s.error(fat + "/" + std::to_string(k), "\"BENCH_SECONDS:NAME[:ARG]\", e.g. \"3600:pump_reset\"");
+                    ch.fault_at.push_back(item);
+                }
+                s.mark("fault_at");
+            }
+            s.finish();
+        }
+        c.finish();
+        if (!rig.simulator.enabled) {
+            check_pump_link(c, at + "/pump", ch.pump, ch.key);
+            check_meter_link(c, at + "/meter", ch.meter);
+            // Two channels on one link would talk over each other: each has its own.
+            const std::string pump_id = ch.pump.backend == PumpLinkConfig::Backend::Tcp ? ch.pump.host + ":" + std::to_string(ch.pump.port) : ch.pump.device;
+            const std::string meter_id = ch.meter.kind == MeterLinkConfig::Kind::Tcp
+                                             ? ch.meter.host + ":" + std::to_string(ch.meter.port) + "#" + std::to_string(ch.meter.unit_id)
+                                             : ch.meter.device;
+            if (!pump_links.insert(pump_id).second)
+                throw c.error(at + "/pump", "a pump link of this channel's own (" + pump_id + " is another channel's)");
+            if (!meter_links.insert(meter_id).second)
+                throw c.error(at + "/meter", "a meter link of this channel's own (" + meter_id + " is another channel's)");
+        } else if (ch.key.env.empty() && ch.key.file.empty() && !ch.key.test_key) {
+            throw c.error(at + "/pump/key", "one of \"env\", \"file\" or \"test_key\": true");
+        }
+        rig.channels.push_back(std::move(ch));
+    }
+}
+
 }  // namespace
 
 bool is_meter_fault(const std::string& text) {
@@ -188,103 +367,21 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             }
             s.get("battery_pct", rig.simulator.battery_pct);
             s.get("variant", rig.simulator.variant);
-            for (const char* key : {"defects", "meter_faults"}) {
-                if (!s.has(key)) continue;
-                const auto& list = j.at("simulator").at(key);
-                const std::string at = s.pointer() + "/" + key;
-                const bool defects = std::string_view(key) == "defects";
-                if (!list.is_array()) throw s.error(at, defects ? "an array of pump defect names (pumprig-sim --list-defects)"
-                                                                : "an array of meter faults (\"zero_drift=2\", \"air_bursts\", \"frozen=600\")");
-                for (std::size_t i = 0; i < list.size(); ++i) {
-                    const std::string item = list[i].is_string() ? list[i].get<std::string>() : std::string();
-                    const std::string where = at + "/" + std::to_string(i);
-                    if (defects) {
-                        if (!pump::sim::defect_from_name(item))
-                            throw s.error(where, "a pump defect name from the catalogue (pumprig-sim --list-defects)");
-                        rig.simulator.defects.push_back(item);
-                    } else {
-                        if (!is_meter_fault(item)) throw s.error(where, "zero_drift, air_bursts or frozen, optionally =NUMBER");
-                        rig.simulator.meter_faults.push_back(item);
-                    }
-                }
-                s.mark(key);
-            }
+            read_fault_lists(s, j.at("simulator"), rig.simulator.defects, rig.simulator.meter_faults);
             s.finish();
         }
 
-        {
-            auto p = top.child("pump");
-            std::string backend = "termios", parity = "none";
-            p.get("backend", backend);
-            if (backend == "termios") rig.pump.backend = PumpLinkConfig::Backend::Termios;
-            else if (backend == "serialport") rig.pump.backend = PumpLinkConfig::Backend::Serialport;
-            else if (backend == "tcp") rig.pump.backend = PumpLinkConfig::Backend::Tcp;
-            else throw p.error(p.pointer() + "/backend", "\"serialport\" (serial hardware), \"termios\" (pseudo-terminal) or \"tcp\" (ser2net)");
-            p.get("device", rig.pump.device);
-            p.get("baud", rig.pump.baud);
-            p.get("parity", parity);
-            rig.pump.parity = parity_of(parity, p, "parity");
-            p.get("stop_bits", rig.pump.stop_bits);
-            p.get("host", rig.pump.host);
-            p.get("port", rig.pump.port);
-            p.get("response_timeout_ms", rig.pump.response_timeout_ms);
-            p.get("retries", rig.pump.retries);
-            require_range(p, "stop_bits", rig.pump.stop_bits, 1, 2, "stop bits");
-            require_range(p, "response_timeout_ms", rig.pump.response_timeout_ms, 1, 60'000, "a response timeout in ms");
-            require_range(p, "retries", rig.pump.retries, 0, 10, "re-sends after a timeout");
-            static const std::set<int> bauds{9600, 19200, 38400, 57600, 115200};
-            if (!bauds.count(rig.pump.baud)) throw p.error(p.pointer() + "/baud", "9600, 19200, 38400, 57600 or 115200 (pump ICD section 1)");
-            if (!rig.simulator.enabled) {
-                if (rig.pump.backend == PumpLinkConfig::Backend::Tcp) {
-                    if (rig.pump.host.empty()) throw p.error(p.pointer() + "/host", "the host of the ser2net server");
-                    if (rig.pump.port <= 0 || rig.pump.port > 65535) throw p.error(p.pointer() + "/port", "a TCP port 1 to 65535");
-                } else if (rig.pump.device.empty()) {
-                    throw p.error(p.pointer() + "/device", "the serial device path, e.g. /dev/ttyUSB0");
-                }
-            }
-            auto k = p.child("key");
-            k.get("env", rig.key.env);
-            k.get("file", rig.key.file);
-            k.get("test_key", rig.key.test_key);
-            k.finish();
-            if (!rig.key.file.empty()) rig.key.file = resolve(rig.key.file, root).string();
-            if (rig.key.env.empty() && rig.key.file.empty() && !rig.key.test_key)
-                throw p.error(p.pointer() + "/key", "one of \"env\", \"file\" or \"test_key\": true");
-            p.finish();
-        }
-
-        {
-            auto m = top.child("meter");
-            std::string link = "rtu", parity = "even", profile = "fixtures/meters/lf-2000.json";
-            m.get("link", link);
-            if (link == "rtu") rig.meter.kind = MeterLinkConfig::Kind::Rtu;
-            else if (link == "tcp") rig.meter.kind = MeterLinkConfig::Kind::Tcp;
-            else throw m.error(m.pointer() + "/link", "\"rtu\" or \"tcp\"");
-            m.get("device", rig.meter.device);
-            m.get("baud", rig.meter.baud);
-            m.get("parity", parity);
-            rig.meter.parity = parity_of(parity, m, "parity");
-            m.get("data_bits", rig.meter.data_bits);
-            m.get("stop_bits", rig.meter.stop_bits);
-            m.get("host", rig.meter.host);
-            m.get("port", rig.meter.port);
-            m.get("unit_id", rig.meter.unit_id);
-            m.get("response_timeout_ms", rig.meter.response_timeout_ms);
-            m.get("profile", profile);
-            rig.meter.profile = resolve(profile, root);
-            require_range(m, "data_bits", rig.meter.data_bits, 7, 8, "data bits");
-            require_range(m, "stop_bits", rig.meter.stop_bits, 1, 2, "stop bits");
-            require_range(m, "baud", rig.meter.baud, 1200, 115200, "a baud rate");
-            require_range(m, "port", rig.meter.port, 1, 65535, "a TCP port");
-            require_range(m, "response_timeout_ms", rig.meter.response_timeout_ms, 1, 60'000, "a response timeout in ms");
-            if (rig.meter.unit_id < 1 || rig.meter.unit_id > 247) throw m.error(m.pointer() + "/unit_id", "a Modbus unit id 1 to 247");
-            if (!rig.simulator.enabled) {
-                if (rig.meter.kind == MeterLinkConfig::Kind::Rtu && rig.meter.device.empty())
-                    throw m.error(m.pointer() + "/device", "the RS-485 adapter's device path");
-                if (rig.meter.kind == MeterLinkConfig::Kind::Tcp && rig.meter.host.empty())
-                    throw m.error(m.pointer() + "/host", "the Modbus TCP gateway's host");
-            }
-            m.finish();
+        read_pump(top.child("pump"), rig.pump, rig.key, root);
+        rig.meter.profile = "fixtures/meters/lf-2000.json";
+        read_meter(top.child("meter"), rig.meter, root);
+        if (top.has("channels")) {
+            top.mark("channels");
+            read_channels(top, j.at("channels"), rig, root);
+        } else if (!rig.simulator.enabled) {
+            check_pump_link(top, "/pump", rig.pump, rig.key);
+            check_meter_link(top, "/meter", rig.meter);
+        } else if (rig.key.env.empty() && rig.key.file.empty() && !rig.key.test_key) {
+            throw top.error("/pump/key", "one of \"env\", \"file\" or \"test_key\": true");
         }
         top.finish();
     } catch (const std::runtime_error& e) {
@@ -293,6 +390,26 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
         return fail(ErrorKind::BadInput, file.string() + ": " + e.what());
     }
     return rig;
+}
+
+std::vector<RigDescription> channel_rigs(const RigDescription& rig) {
+    if (rig.channels.empty()) return {rig};
+    std::vector<RigDescription> out;
+    for (std::size_t i = 0; i < rig.channels.size(); ++i) {
+        const auto& ch = rig.channels[i];
+        RigDescription one = rig;
+        one.channels.clear();
+        one.channel = ch.name;
+        one.channel_index = i;
+        one.pump = ch.pump;
+        one.key = ch.key;
+        one.meter = ch.meter;
+        if (!ch.pump_serial.empty()) one.simulator.pump_serial = ch.pump_serial;
+        one.simulator.defects.insert(one.simulator.defects.end(), ch.defects.begin(), ch.defects.end());
+        one.simulator.meter_faults.insert(one.simulator.meter_faults.end(), ch.meter_faults.begin(), ch.meter_faults.end());
+        out.push_back(std::move(one));
+    }
+    return out;
 }
 
 }  // namespace pumprig::bench

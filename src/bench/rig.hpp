@@ -62,6 +62,22 @@ struct SimulatorConfig {
     std::vector<std::string> meter_faults;
 };
 
+// One channel of a multi-channel bench: a pump and its meter, each on a link of its own
+// (like the channels of an infusion device analyzer). Its links start from the rig's own
+// "pump" and "meter" and override what the channel names.
+struct ChannelConfig {
+    std::string name;          // unique within the rig: [A-Za-z0-9_-], shown in run folders and reports
+    PumpLinkConfig pump;
+    PumpKeySource key;
+    MeterLinkConfig meter;
+    // Simulated benches: this channel's pump serial, defects, meter faults and scheduled faults
+    // (pumprig-sim --fault-at BENCH_SECONDS:NAME[:ARG]), besides the rig's own for every channel.
+    std::string pump_serial;
+    std::vector<std::string> defects;
+    std::vector<std::string> meter_faults;
+    std::vector<std::string> fault_at;
+};
+
 struct RigDescription {
     std::filesystem::path file;
     std::string name;
@@ -74,7 +90,16 @@ struct RigDescription {
     PumpKeySource key;
     MeterLinkConfig meter;
     std::filesystem::path lock_dir = "/tmp";
+    // Several channels ("channels" in the rig file); empty: one channel, the rig's pump and meter.
+    std::vector<ChannelConfig> channels;
+    // Set on the per-channel descriptions channel_rigs() makes: which channel this is.
+    std::string channel;
+    std::size_t channel_index = 0;
 };
+
+// One description per channel, each a whole single-channel bench (pump, key, meter, channel
+// name and index); a rig without channels gives itself.
+std::vector<RigDescription> channel_rigs(const RigDescription& rig);
 
 // Reads and validates a rig description. Relative paths inside it (key file, profile) are
 // resolved against the project root given (normally the source tree).

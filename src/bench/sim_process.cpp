@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -148,6 +149,58 @@ void SimProcess::stop(std::chrono::milliseconds grace) {
     to_child_ = from_child_ = -1;
 }
 
+SharedSimulator::SharedSimulator(SimProcess process, std::size_t channels)
+    : process_(std::move(process)), now_ms_(process_.clock().time_since_epoch().count()), waiting_(channels), active_(channels, true) {}
+
+SharedSimulator::~SharedSimulator() { process_.stop(); }
+
+Result<void> SharedSimulator::wait_until(std::size_t channel, BenchTime t) {
+    std::unique_lock lock(mutex_);
+    if (channel >= active_.size()) return fail(ErrorKind::BadInput, "no channel " + std::to_string(channel) + " on this simulator");
+    waiting_[channel] = t;
+    while (true) {
+        if (broken_) break;
+        if (now() >= t) break;
+        bool all_waiting = true;
+        BenchTime earliest = t;
+        for (std::size_t i = 0; i < active_.size(); ++i) {
+            if (!active_[i]) continue;
+            if (!waiting_[i]) {
+                all_waiting = false;
+                break;
+            }
+            earliest = std::min(earliest, *waiting_[i]);
+        }
+        if (!all_waiting) {
+            moved_.wait(lock);
+            continue;
+        }
+        // Every running channel waits: advance to the first instant one of them needs. The lock
+        // stays held; nobody else can want the simulator now.
+        auto r = process_.advance(earliest - now());
+        if (r) now_ms_.store(r->time_since_epoch().count());
+        else broken_ = r.error();
+        moved_.notify_all();
+    }
+    waiting_[channel].reset();
+    if (broken_) return std::unexpected(*broken_);
+    return {};
+}
+
+void SharedSimulator::leave(std::size_t channel) {
+    std::lock_guard lock(mutex_);
+    if (channel < active_.size()) {
+        active_[channel] = false;
+        waiting_[channel].reset();
+    }
+    moved_.notify_all();
+}
+
+Result<std::string> SharedSimulator::command(const std::string& line) {
+    std::lock_guard lock(mutex_);
+    return process_.command(line);
+}
+
 WallClock::WallClock(double time_scale)
     : scale_(time_scale),
       steady0_(std::chrono::steady_clock::now()),
@@ -157,6 +210,11 @@ BenchTime WallClock::now() const {
     const auto wall = std::chrono::steady_clock::now() - steady0_;
     const double ms = std::chrono::duration<double, std::milli>(wall).count() * scale_;
     return bench0_ + Millis{static_cast<long long>(ms)};
+}
+
+std::chrono::steady_clock::time_point WallClock::steady_at(BenchTime t) const {
+    const double wall_ms = static_cast<double>((t - bench0_).count()) / scale_;
+    return steady0_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double, std::milli>(wall_ms));
 }
 
 }  // namespace pumprig::bench

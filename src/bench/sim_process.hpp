@@ -4,8 +4,12 @@
 #pragma once
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,21 +51,45 @@ private:
     BenchTime clock_{};
 };
 
+// One simulator process serving a bench's channels (one, for a single-channel rig) on one
+// virtual clock. Each channel's run asks to let time pass to its next instant; time moves
+// only when every channel still running is waiting, and then only to the earliest instant
+// asked for, so each channel meets its pump and meter at the very instants it would alone.
+// A channel that ends leaves, and no longer holds time back for the others.
+class SharedSimulator {
+public:
+    SharedSimulator(SimProcess process, std::size_t channels);
+    ~SharedSimulator();
+    SharedSimulator(const SharedSimulator&) = delete;
+    SharedSimulator& operator=(const SharedSimulator&) = delete;
+
+    const std::map<std::string, std::string>& ready() const { return process_.ready(); }
+    BenchTime now() const { return BenchTime{Millis{now_ms_.load()}}; }
+    // Virtual time: returns once the clock has reached t (every channel waiting moved it).
+    Result<void> wait_until(std::size_t channel, BenchTime t);
+    void leave(std::size_t channel);
+    // A control command for the simulator (FAULT ...), one at a time whichever channel asks.
+    Result<std::string> command(const std::string& line);
+    pid_t pid() const { return process_.pid(); }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable moved_;
+    SimProcess process_;
+    std::atomic<long long> now_ms_;
+    std::vector<std::optional<BenchTime>> waiting_;  // per channel: the instant it waits for
+    std::vector<bool> active_;                       // per channel: still running
+    std::optional<Error> broken_;                    // the simulator failed: every channel hears it
+};
+
 // Bench time of a simulator in virtual time: moves only when the controller advances it.
 class VirtualClock final : public Clock {
 public:
-    explicit VirtualClock(SimProcess& sim) : sim_(sim), now_(sim.clock()) {}
-    BenchTime now() const override { return now_; }
-    Result<void> advance(Millis d) {
-        auto t = sim_.advance(d);
-        if (!t) return std::unexpected(t.error());
-        now_ = *t;
-        return {};
-    }
+    explicit VirtualClock(const SharedSimulator& sim) : sim_(sim) {}
+    BenchTime now() const override { return sim_.now(); }
 
 private:
-    SimProcess& sim_;
-    BenchTime now_;
+    const SharedSimulator& sim_;
 };
 
 // Wall-clock bench time, scaled for a bench that runs faster than real time.
@@ -69,6 +97,8 @@ class WallClock final : public Clock {
 public:
     explicit WallClock(double time_scale = 1.0);
     BenchTime now() const override;
+    // The steady-clock instant at which this clock reads t: what a real-time wait sleeps to.
+    std::chrono::steady_clock::time_point steady_at(BenchTime t) const;
 
 private:
     double scale_;

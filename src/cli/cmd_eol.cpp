@@ -115,6 +115,7 @@ int cmd_eol(int argc, char** argv) {
     std::string out = "reports", fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
     std::string scenarios_path = std::string(PUMPRIG_SOURCE_DIR) + "/scenarios/eol";
     int max_retests = 2;
+    int rt_priority = 0;
     bool wait = false;
     po::options_description desc(
         "pumprig eol: end-of-line test of one unit; ends with one line PASS or FAIL and the reason\nOptions");
@@ -129,7 +130,9 @@ int cmd_eol(int argc, char** argv) {
         ("out", po::value(&out), "folder for the run folders (default reports/)")
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
         ("junit", po::value(&junit_file), "also write a JUnit XML file (a test suite per scenario)")
-        ("wait", "if another run holds the bench, wait for it instead of refusing at once");
+        ("wait", "if another run holds the bench, wait for it instead of refusing at once")
+        ("rt-priority", po::value(&rt_priority)->default_value(0),
+         "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)");
     args.add_to(desc);
     po::variables_map vm;
     try {
@@ -300,6 +303,7 @@ int cmd_eol(int argc, char** argv) {
         ro.stop_requested = &g_eol_stop;
         ro.rig_file = args.rig;
         ro.trace = &relay;
+        ro.realtime_priority = rt_priority;
         ro.log = [](const std::string& s) { std::cerr << "  " << s << "\n"; };
         auto r = run::run_scenario(**bench, sc, ro);
         if (!r.dir.empty()) dirs.push_back(r.dir.string());

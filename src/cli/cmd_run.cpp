@@ -55,6 +55,7 @@ int cmd_run(int argc, char** argv) {
     std::string junit_file;
     std::string out = "reports", fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
     double max_hours = 0;
+    int rt_priority = 0;
     std::vector<std::string> defects, meter_faults;
     po::options_description desc("pumprig run SCENARIO...: run scenario files or folders on a bench\nOptions");
     desc.add_options()("help,h", "show this help")
@@ -64,6 +65,8 @@ int cmd_run(int argc, char** argv) {
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
         ("wait", "if another run holds the bench, wait for it instead of refusing at once (exit 3)")
         ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here")
+        ("rt-priority", po::value(&rt_priority)->default_value(0),
+         "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)")
         ("defect", po::value(&defects), "simulated bench only: give the pump this defect (pumprig-sim --list-defects); repeatable")
         ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable");
     args.add_to(desc);
@@ -191,6 +194,7 @@ int cmd_run(int argc, char** argv) {
         ro.live_progress = tty;
         ro.rig_file = args.rig;
         ro.trace = &relay;
+        ro.realtime_priority = rt_priority;
         if (max_hours > 0) ro.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
         if (!tty) ro.log = [](const std::string& s) { std::cerr << "  " << s << "\n"; };
         auto r = run::run_scenario(**bench, sc, ro);

@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/realtime.hpp"
 #include "meter/total_tracker.hpp"
 #include "report/recorder.hpp"
 #include "report/run_folder.hpp"
@@ -295,26 +296,35 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         if (b_.virtual_time()) {
             if (auto w = b_.wait_until(next); !w) return w;
         } else {
-            // Real time: wait for the next due instant while listening for events.
-            while (b_.clock().now() < next) {
-                if (stop_requested()) break;
-                // Bench time left, as wall time: a bench running N times faster waits N times less.
-                const auto left = std::chrono::duration_cast<Millis>((next - b_.clock().now()) / b_.time_scale());
-                if (auto p = b_.pump().poll_events(std::clamp(left, Millis{0}, Millis{100})); !p) {
+            // Real time: listen for pump events until shortly before the due instant, then sleep
+            // to it on an absolute deadline. poll() counts whole milliseconds and would wake up
+            // to a millisecond early or late; the last stretch is a clock_nanosleep.
+            const auto deadline = b_.wall_deadline(next);
+            constexpr auto kLastStretch = std::chrono::milliseconds(2);
+            while (!stop_requested()) {
+                const auto left = deadline - std::chrono::steady_clock::now();
+                if (left <= kLastStretch) {
+                    pumprig::sleep_until(deadline);
+                    break;
+                }
+                const auto listen = std::chrono::duration_cast<Millis>(left - kLastStretch);
+                if (auto p = b_.pump().poll_events(std::min(listen, Millis{100})); !p) {
                     if (auto r = recover(p.error()); !r) return r;
                 }
             }
+        }
+        const BenchTime at = b_.clock().now();
+        // The sample first: it is the one reading due at an exact instant; events and STATUS
+        // can wait the few milliseconds it takes.
+        if (at >= next_sample_) {
+            if (auto s = sample_once(); !s) return s;
+            while (next_sample_ <= at) next_sample_ += sc_.settings.sample_period;
         }
         if (auto e = drain_events(); !e) {
             if (auto r = recover(e.error()); !r) return r;
         }
         if (resync_needed_) {
             if (auto r = resync(); !r) return r;
-        }
-        const BenchTime at = b_.clock().now();
-        if (at >= next_sample_) {
-            if (auto s = sample_once(); !s) return s;
-            while (next_sample_ <= at) next_sample_ += sc_.settings.sample_period;
         }
         if (at >= next_status_) {
             if (auto s = status_once(); !s) {
@@ -527,6 +537,13 @@ RunResult Runner::run() {
         log("run ended early: " + result.error);
     };
 
+    // Real-time benches: the sampling thread may run at a real-time priority (--rt-priority).
+    std::optional<RealtimePriority> priority;
+    if (!b_.virtual_time() && opt_.realtime_priority > 0) {
+        priority.emplace(opt_.realtime_priority);
+        log(priority->detail());
+    }
+
     bool ok = true;
     // Connect: authenticate, identify the meter, zero its total, take the first readings.
     auto id = b_.authenticate_pump();
@@ -574,12 +591,15 @@ RunResult Runner::run() {
 
     nlohmann::json record = {
         {"tool", {{"name", "pumprig"}, {"version", "0.1.0"}}},
-        {"rig", {{"name", b_.rig().name}, {"file", opt_.rig_file}, {"simulated", b_.rig().simulator.enabled},
+        {"rig", {{"name", b_.rig().name}, {"channel", b_.rig().channel}, {"file", opt_.rig_file}, {"simulated", b_.rig().simulator.enabled},
                  {"virtual_time", b_.virtual_time()}, {"pump_link", b_.pump().describe_link()}, {"meter_link", b_.meter().describe()}}},
         {"identity", identity},
         {"scenario", {{"name", sc_.name}, {"file", sc_.file.string()}, {"sha256", sha256_file(sc_.file)}, {"tags", sc_.tags},
                       {"requirements", sc_.requirements}}},
         {"seed", opt_.seed},
+        {"realtime_priority", priority ? nlohmann::json{{"requested", opt_.realtime_priority}, {"active", priority->active()},
+                                                        {"detail", priority->detail()}}
+                                       : nlohmann::json(nullptr)},
         {"start", report::iso_time(data_.times.start)},
         {"state", "RUNNING"},
     };

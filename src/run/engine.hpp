@@ -42,6 +42,8 @@ struct RunOptions {
     std::function<void(const std::string&)> log;  // plain log lines
     std::string rig_file;
     TraceRelay* trace = nullptr;
+    // Real-time benches only: SCHED_FIFO priority of the sampling thread (0: normal priority).
+    int realtime_priority = 0;
 };
 
 struct RunResult {

@@ -1,0 +1,33 @@
+// Real-time waiting for the engine's real-time mode: sleeping to an absolute instant (so the
+// time spent sampling does not push the next sample late), and an optional real-time scheduling
+// priority for the thread that samples, so other work on the host cannot delay it.
+#pragma once
+#include <chrono>
+#include <string>
+
+namespace pumprig {
+
+// Sleeps until `deadline` on CLOCK_MONOTONIC (std::chrono::steady_clock on Linux) with an
+// absolute timer: no drift from the time the caller spent computing the delay.
+void sleep_until(std::chrono::steady_clock::time_point deadline);
+
+// SCHED_FIFO at `priority` for the calling thread while this object lives; the thread's
+// previous policy comes back when it ends. Needs root or CAP_SYS_NICE; without them the
+// thread keeps its priority and detail() says why.
+class RealtimePriority {
+public:
+    explicit RealtimePriority(int priority);
+    ~RealtimePriority();
+    RealtimePriority(const RealtimePriority&) = delete;
+    RealtimePriority& operator=(const RealtimePriority&) = delete;
+    bool active() const { return active_; }
+    const std::string& detail() const { return detail_; }
+
+private:
+    bool active_ = false;
+    int old_policy_ = 0;
+    int old_priority_ = 0;
+    std::string detail_;
+};
+
+}  // namespace pumprig
