@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -24,8 +25,16 @@ namespace {
 constexpr Millis kMeasurementPeriod{100};  // LF-2000: 10 measurements a second
 }
 
-SimBench::SimBench(const SimOptions& options)
-    : opt_(options), now_(options.start), faults_(options.link_faults, options.seed) {
+// ---------------------------------------------------------------------------------------------
+// SimChannel
+
+SimChannel::SimChannel(int number, const SimOptions& bench, const ChannelOptions& options, const BenchTime& now)
+    : number_(number),
+      bench_(bench),
+      opt_(options),
+      now_(now),
+      faults_(bench.link_faults, options.seed),
+      defer_slow_answers_(bench.channels.size() > 1) {
     pump_pty_ = open_pty();
     meter_pty_ = open_pty();
     pump_path_ = pump_pty_.slave_path;
@@ -43,30 +52,30 @@ SimBench::SimBench(const SimOptions& options)
     }
 
     pump::sim::PumpModelConfig pc;
-    pc.model = opt_.pump_model;
+    pc.model = bench_.pump_model;
     pc.serial = opt_.pump_serial;
     pc.seed = opt_.seed;
-    pc.initial_batt_pct = opt_.battery_pct;
+    pc.initial_batt_pct = bench_.battery_pct;
     pc.defects = pump::sim::PumpDefects::from_names(opt_.defects);
     pump_ = std::make_unique<pump::sim::PumpModel>(pc, now_);
-    if (opt_.variant) variant_ = std::make_unique<VariantLink>(opt_.seed);
+    if (bench_.variant) variant_ = std::make_unique<VariantLink>(opt_.seed);
 
-    line_ = std::make_unique<meter::sim::FluidLine>(Millis{static_cast<long long>(opt_.line_tau_s * 1000.0)});
+    line_ = std::make_unique<meter::sim::FluidLine>(Millis{static_cast<long long>(bench_.line_tau_s * 1000.0)});
 
-    auto profile = meter::load_meter_profile(opt_.meter_profile);
+    auto profile = meter::load_meter_profile(bench_.meter_profile);
     if (!profile) throw std::runtime_error(profile.error().describe());
     meter::sim::Lf2000Options mo;
     mo.serial = opt_.meter_serial;
     // A different stream from the pump's: the same seed must not correlate the two models.
     mo.seed = opt_.seed * 0x9E3779B97F4A7C15ULL + 1;
     meter_ = std::make_unique<meter::sim::Lf2000Model>(std::move(*profile), mo);
-    meter_server_ = std::make_unique<meter::sim::MeterServer>(*meter_, opt_.meter_unit_id);
+    meter_server_ = std::make_unique<meter::sim::MeterServer>(*meter_, bench_.meter_unit_id);
     if (opt_.meter_zero_drift_per_h != 0) meter_->set_zero_drift(FlowRate{opt_.meter_zero_drift_per_h});
     if (opt_.meter_air_burst > 0) next_air_burst_ = now_ + Millis{600'000};
     if (opt_.meter_freeze_at_s >= 0)
         due_faults_.emplace_back(now_ + Millis{static_cast<long long>(opt_.meter_freeze_at_s * 1000.0)}, "freeze");
     int server_fd = meter_pty_.master;
-    if (opt_.link_faults.corrupt_rate > 0) {
+    if (bench_.link_faults.corrupt_rate > 0) {
         // Corrupting the meter's bytes needs a hop we control: the server talks to an inner
         // pseudo-terminal, and relay_meter() carries bytes between it and the host's one.
         meter_inner_ = open_pty();
@@ -75,11 +84,11 @@ SimBench::SimBench(const SimOptions& options)
     if (auto r = meter_server_->serve_rtu(server_fd); !r) throw std::runtime_error(r.error().describe());
     if (opt_.meter_tcp_port >= 0) {
         auto port = meter_server_->serve_tcp(opt_.meter_tcp_port);
-        if (!port) throw std::runtime_error(port.error().describe());
+        if (!port) throw std::runtime_error("channel " + std::to_string(number_) + ": " + port.error().describe());
     }
 }
 
-SimBench::~SimBench() {
+SimChannel::~SimChannel() {
     meter_server_.reset();
     close_pty(pump_pty_);
     close_pty(meter_pty_);
@@ -90,25 +99,34 @@ SimBench::~SimBench() {
     }
 }
 
-void SimBench::run_due_faults() {
+std::string SimChannel::meter_tcp() const {
+    return meter_server_->tcp_port() > 0 ? "127.0.0.1:" + std::to_string(meter_server_->tcp_port()) : "-";
+}
+
+void SimChannel::run_due_faults() {
     while (!due_faults_.empty()) {
         auto it = std::min_element(due_faults_.begin(), due_faults_.end());
         if (it->first > now_) return;
         const std::string what = it->second;
         due_faults_.erase(it);
-        (void)control("FAULT " + what);
+        std::istringstream in(what);
+        std::string name;
+        in >> name;
+        (void)fault(name, in);
     }
 }
 
-void SimBench::pump_link_down(Millis wall) {
+void SimChannel::pump_link_down(Millis wall) {
     if (pump_down_) return;
     close_pty(pump_pty_);  // the host sees a hang-up, as when an adapter is unplugged
     pump_pending_.clear();
+    held_.clear();
+    holding_ = false;
     pump_down_ = true;
     pump_up_at_ = std::chrono::steady_clock::now() + wall;
 }
 
-void SimBench::pump_link_up() {
+void SimChannel::pump_link_up() {
     pump_pty_ = open_pty();
     std::filesystem::path tmp = pump_path_ + ".new";
     std::error_code ec;
@@ -118,7 +136,7 @@ void SimBench::pump_link_up() {
     pump_down_ = false;
 }
 
-void SimBench::relay_meter() {
+void SimChannel::relay_meter() {
     char buf[512];
     // Host -> meter, corrupted; dropped while the meter is silent.
     for (ssize_t n; (n = read(meter_pty_.master, buf, sizeof buf)) > 0;) {
@@ -133,12 +151,14 @@ void SimBench::relay_meter() {
     }
 }
 
-void SimBench::tick() {
-    // One measurement period: the pump's strokes enter the line, the line's outflow passes the
-    // meter. Order matters only within 100 ms, below what the meter resolves.
-    line_->push(pump_->advance(kMeasurementPeriod));
-    meter_->measure(line_->advance(kMeasurementPeriod));
-    now_ += kMeasurementPeriod;
+void SimChannel::measure(Millis period) {
+    // The pump's strokes enter the line, the line's outflow passes the meter. Order matters
+    // only within 100 ms, below what the meter resolves.
+    line_->push(pump_->advance(period));
+    meter_->measure(line_->advance(period));
+}
+
+void SimChannel::after_step() {
     if (opt_.meter_air_burst > 0 && now_ >= next_air_burst_) {
         meter_->inject_air(opt_.meter_air_burst);
         next_air_burst_ += Millis{600'000};
@@ -146,18 +166,7 @@ void SimBench::tick() {
     run_due_faults();
 }
 
-void SimBench::advance(Millis dt) {
-    carry_ += dt;
-    while (carry_ >= kMeasurementPeriod) {
-        tick();
-        carry_ -= kMeasurementPeriod;
-        // Keep the pump's output moving during long advances, so that a full pseudo-terminal
-        // buffer never blocks and events keep their order.
-        flush_pump();
-    }
-}
-
-void SimBench::flush_pump() {
+void SimChannel::flush_pump() {
     if (pump_down_) {
         (void)pump_->take_output();  // nobody is connected: the bytes are lost
         return;
@@ -166,6 +175,27 @@ void SimBench::flush_pump() {
         std::string out = variant_ ? variant_->to_host(pump_->take_output()).bytes : pump_->take_output();
         out = faults_.pump_output(out) + faults_.due(std::chrono::steady_clock::now());
         pump_pending_ += faults_.corrupt(out);
+        flush_pending();
+        return;
+    }
+    if (variant_ && defer_slow_answers_) {
+        auto out = variant_->to_host(pump_->take_output());
+        const auto wall = std::chrono::steady_clock::now();
+        if (holding_ && wall >= held_until_) {
+            pump_pending_ += held_;
+            held_.clear();
+            holding_ = false;
+        }
+        if (holding_) {
+            held_ += out.bytes;  // behind the slow answer: the order stays
+        } else if (out.delay_ms > 0) {
+            // A slow answer: the pump takes its time (within the ICD's 100 ms).
+            holding_ = true;
+            held_until_ = wall + std::chrono::milliseconds(out.delay_ms);
+            held_ = out.bytes;
+        } else {
+            pump_pending_ += out.bytes;
+        }
         flush_pending();
         return;
     }
@@ -183,7 +213,7 @@ void SimBench::flush_pump() {
     flush_pending();
 }
 
-void SimBench::flush_pending() {
+void SimChannel::flush_pending() {
     while (!pump_pending_.empty()) {
         const ssize_t n = write(pump_pty_.master, pump_pending_.data(), pump_pending_.size());
         if (n > 0) {
@@ -199,7 +229,7 @@ void SimBench::flush_pending() {
     if (pump_pending_.size() > kMaxPending) pump_pending_.erase(0, pump_pending_.size() - kMaxPending);
 }
 
-void SimBench::pump_io(bool readable) {
+void SimChannel::pump_io(bool readable) {
     if (readable) {
         char buf[4096];
         while (true) {
@@ -209,7 +239,7 @@ void SimBench::pump_io(bool readable) {
                 const std::string_view bytes(corrupted);
                 if (variant_) {
                     auto in = variant_->from_host(bytes);
-                    pump_pending_ += in.reply;
+                    (holding_ ? held_ : pump_pending_) += in.reply;
                     pump_->receive(in.to_model);
                 } else {
                     pump_->receive(bytes);
@@ -220,6 +250,140 @@ void SimBench::pump_io(bool readable) {
         }
     }
     flush_pump();
+}
+
+std::string SimChannel::fault(const std::string& name, std::istream& in) {
+    if (name == "motor_stall") {
+        pump_->inject_motor_stall();
+        return "OK";
+    }
+    if (name == "battery") {
+        double pct = -1;
+        in >> pct;
+        if (pct < 0 || pct > 100) return "ERR FAULT battery takes a percentage 0 to 100";
+        pump_->set_battery_pct(pct);
+        return "OK";
+    }
+    if (name == "air") {
+        int n = 0;
+        in >> n;
+        if (n <= 0) return "ERR FAULT air takes a number of measurements above 0";
+        meter_->inject_air(n);
+        return "OK";
+    }
+    if (name == "pump_reset") {
+        pump_->inject_watchdog_reset();
+        return "OK";
+    }
+    if (name == "pump_link_down") {
+        long long ms = 0;
+        in >> ms;
+        if (ms <= 0) return "ERR FAULT pump_link_down takes the outage in wall milliseconds";
+        if (link_dir_.empty()) return "ERR FAULT pump_link_down needs the simulator started with a scheduled link fault (stable link name)";
+        pump_link_down(Millis{ms});
+        return "OK";
+    }
+    if (name == "meter_silent") {
+        long long ms = 0;
+        in >> ms;
+        if (ms <= 0) return "ERR FAULT meter_silent takes a bench duration in milliseconds";
+        meter_silent_until_ = now_ + Millis{ms};
+        return "OK";
+    }
+    if (name == "freeze") {
+        meter_->set_frozen(true);
+        return "OK";
+    }
+    if (name == "unfreeze") {
+        meter_->set_frozen(false);
+        return "OK";
+    }
+    return "ERR unknown fault '" + name +
+           "' (motor_stall, battery PCT, air N, freeze, unfreeze, pump_reset, pump_link_down MS, meter_silent MS)";
+}
+
+SimChannel::PollSlots SimChannel::add_poll_fds(std::vector<pollfd>& fds) const {
+    PollSlots s;
+    // A negative descriptor is skipped by poll(): the pump link while it is down.
+    s.pump = fds.size();
+    fds.push_back({pump_down_ ? -1 : pump_pty_.master, static_cast<short>(POLLIN | (pump_pending_.empty() ? 0 : POLLOUT)), 0});
+    s.relaying = meter_inner_.master >= 0;
+    if (s.relaying) {
+        fds.push_back({meter_pty_.master, POLLIN, 0});
+        fds.push_back({meter_inner_.slave_keepalive, POLLIN, 0});
+    }
+    s.first_server = fds.size();
+    for (int fd : meter_server_->fds()) fds.push_back({fd, POLLIN, 0});
+    s.end = fds.size();
+    return s;
+}
+
+void SimChannel::on_poll(const std::vector<pollfd>& fds, const PollSlots& s) {
+    if (!pump_down_) pump_io((fds[s.pump].revents & POLLIN) != 0);
+    if (s.relaying) relay_meter();
+    for (std::size_t i = s.first_server; i < s.end; ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        if (!s.relaying && fds[i].fd == meter_pty_.master && now_ < meter_silent_until_) {
+            char junk[512];
+            while (read(fds[i].fd, junk, sizeof junk) > 0) {}  // a silent meter hears nothing
+            continue;
+        }
+        meter_server_->on_readable(fds[i].fd);
+    }
+    if (s.relaying) relay_meter();
+}
+
+long long SimChannel::wake_in_ms() const {
+    long long ms = -1;
+    auto at_most = [&ms](long long v) {
+        v = std::max<long long>(0, v);
+        ms = ms < 0 ? v : std::min(ms, v);
+    };
+    if (pump_down_)
+        at_most(std::chrono::duration_cast<std::chrono::milliseconds>(pump_up_at_ - std::chrono::steady_clock::now()).count() + 1);
+    if (faults_.holding()) at_most(20);
+    if (holding_)
+        at_most(std::chrono::duration_cast<std::chrono::milliseconds>(held_until_ - std::chrono::steady_clock::now()).count() + 1);
+    return ms;
+}
+
+void SimChannel::after_poll() {
+    if (pump_down_ && std::chrono::steady_clock::now() >= pump_up_at_) pump_link_up();
+    flush_pump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// SimBench
+
+SimBench::SimBench(const SimOptions& options) : opt_(options), now_(options.start) {
+    if (opt_.channels.empty()) throw std::invalid_argument("a bench needs at least one channel");
+    for (std::size_t k = 0; k < opt_.channels.size(); ++k)
+        channels_.push_back(std::make_unique<SimChannel>(static_cast<int>(k + 1), opt_, opt_.channels[k], now_));
+}
+
+SimBench::~SimBench() = default;
+
+void SimBench::tick() {
+    // One measurement period for every channel, in channel order, then the clock's step and
+    // what falls due at the new time.
+    for (auto& c : channels_) c->measure(kMeasurementPeriod);
+    now_ += kMeasurementPeriod;
+    for (auto& c : channels_) c->after_step();
+}
+
+void SimBench::flush_pumps() {
+    for (auto& c : channels_) c->flush_pump();
+}
+
+void SimBench::advance(Millis dt) {
+    carry_ += dt;
+    while (carry_ >= kMeasurementPeriod) {
+        tick();
+        carry_ -= kMeasurementPeriod;
+        // Keep the pumps' output moving during long advances, so that a full pseudo-terminal
+        // buffer never blocks and events keep their order.
+        flush_pumps();
+    }
 }
 
 std::string SimBench::control(const std::string& line) {
@@ -239,55 +403,32 @@ std::string SimBench::control(const std::string& line) {
     if (cmd == "FAULT") {
         std::string name;
         in >> name;
-        if (name == "motor_stall") {
-            pump_->inject_motor_stall();
-            return "OK";
+        // FAULT [K@]NAME [ARGS]: channel K, channel 1 without a prefix.
+        std::size_t k = 1;
+        if (const auto at = name.find('@'); at != std::string::npos) {
+            const std::string num = name.substr(0, at);
+            const bool digits = !num.empty() && num.size() <= 3 &&
+                                std::all_of(num.begin(), num.end(), [](unsigned char c) { return std::isdigit(c); });
+            k = digits ? std::stoul(num) : 0;
+            if (k < 1 || k > channels_.size())
+                return "ERR FAULT channel '" + num + "' is not one of 1 to " + std::to_string(channels_.size());
+            name.erase(0, at + 1);
         }
-        if (name == "battery") {
-            double pct = -1;
-            in >> pct;
-            if (pct < 0 || pct > 100) return "ERR FAULT battery takes a percentage 0 to 100";
-            pump_->set_battery_pct(pct);
-            return "OK";
-        }
-        if (name == "air") {
-            int n = 0;
-            in >> n;
-            if (n <= 0) return "ERR FAULT air takes a number of measurements above 0";
-            meter_->inject_air(n);
-            return "OK";
-        }
-        if (name == "pump_reset") {
-            pump_->inject_watchdog_reset();
-            return "OK";
-        }
-        if (name == "pump_link_down") {
-            long long ms = 0;
-            in >> ms;
-            if (ms <= 0) return "ERR FAULT pump_link_down takes the outage in wall milliseconds";
-            if (link_dir_.empty()) return "ERR FAULT pump_link_down needs the simulator started with a scheduled link fault (stable link name)";
-            pump_link_down(Millis{ms});
-            return "OK";
-        }
-        if (name == "meter_silent") {
-            long long ms = 0;
-            in >> ms;
-            if (ms <= 0) return "ERR FAULT meter_silent takes a bench duration in milliseconds";
-            meter_silent_until_ = now_ + Millis{ms};
-            return "OK";
-        }
-        if (name == "freeze") {
-            meter_->set_frozen(true);
-            return "OK";
-        }
-        if (name == "unfreeze") {
-            meter_->set_frozen(false);
-            return "OK";
-        }
-        return "ERR unknown fault '" + name +
-               "' (motor_stall, battery PCT, air N, freeze, unfreeze, pump_reset, pump_link_down MS, meter_silent MS)";
+        return channels_[k - 1]->fault(name, in);
     }
-    return "ERR unknown command '" + cmd + "' (ADVANCE MS, CLOCK, FAULT NAME, QUIT)";
+    return "ERR unknown command '" + cmd + "' (ADVANCE MS, CLOCK, FAULT [K@]NAME, QUIT)";
+}
+
+std::string SimBench::ready_line() const {
+    const SimChannel& first = *channels_.front();
+    std::string s = "READY pump=" + first.pump_path() + " meter=" + first.meter_path() + " meter_tcp=" + first.meter_tcp() +
+                    " clock_ms=" + std::to_string(now_.time_since_epoch().count()) + " mode=" +
+                    (opt_.realtime ? "realtime" : "virtual") + " channels=" + std::to_string(channels_.size());
+    for (const auto& c : channels_) {
+        const std::string k = std::to_string(c->number());
+        s += " pump." + k + "=" + c->pump_path() + " meter." + k + "=" + c->meter_path() + " meter_tcp." + k + "=" + c->meter_tcp();
+    }
+    return s;
 }
 
 int SimBench::serve(int in_fd, int out_fd) {
@@ -302,28 +443,16 @@ int SimBench::serve(int in_fd, int out_fd) {
         }
         return true;
     };
-    const std::string tcp = meter_server_->tcp_port() > 0 ? "127.0.0.1:" + std::to_string(meter_server_->tcp_port()) : "-";
-    if (!say("READY pump=" + pump_path_ + " meter=" + meter_pty_.slave_path + " meter_tcp=" + tcp +
-             " clock_ms=" + std::to_string(now_.time_since_epoch().count()) + " mode=" +
-             (opt_.realtime ? "realtime" : "virtual")))
-        return 1;
+    if (!say(ready_line())) return 1;
 
     const auto wall0 = std::chrono::steady_clock::now();
     const BenchTime bench0 = now_;
     std::string control_buf;
+    std::vector<SimChannel::PollSlots> slots(channels_.size());
     while (true) {
         std::vector<pollfd> fds;
         fds.push_back({in_fd, POLLIN, 0});
-        // A negative descriptor is skipped by poll(): the pump link while it is down.
-        fds.push_back({pump_down_ ? -1 : pump_pty_.master, static_cast<short>(POLLIN | (pump_pending_.empty() ? 0 : POLLOUT)), 0});
-        const bool relaying = meter_inner_.master >= 0;
-        if (relaying) {
-            fds.push_back({meter_pty_.master, POLLIN, 0});
-            fds.push_back({meter_inner_.slave_keepalive, POLLIN, 0});
-        }
-        const std::size_t first_server_fd = fds.size();
-        const auto meter_fds = meter_server_->fds();
-        for (int fd : meter_fds) fds.push_back({fd, POLLIN, 0});
+        for (std::size_t k = 0; k < channels_.size(); ++k) slots[k] = channels_[k]->add_poll_fds(fds);
 
         int timeout_ms = -1;
         if (opt_.realtime) {
@@ -334,13 +463,11 @@ int SimBench::serve(int in_fd, int out_fd) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_wall - std::chrono::steady_clock::now()).count();
             timeout_ms = static_cast<int>(std::max<long long>(0, std::min<long long>(left, static_cast<long long>(wall_ms_per_tick) + 1)));
         }
-        auto at_most = [&timeout_ms](long long ms) {
-            ms = std::max<long long>(0, ms);
+        for (const auto& c : channels_) {
+            const long long ms = c->wake_in_ms();
+            if (ms < 0) continue;
             timeout_ms = timeout_ms < 0 ? static_cast<int>(ms) : static_cast<int>(std::min<long long>(timeout_ms, ms));
-        };
-        if (pump_down_)
-            at_most(std::chrono::duration_cast<std::chrono::milliseconds>(pump_up_at_ - std::chrono::steady_clock::now()).count() + 1);
-        if (faults_.holding()) at_most(20);
+        }
         const int n = poll(fds.data(), fds.size(), timeout_ms);
         if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
 
@@ -361,27 +488,15 @@ int SimBench::serve(int in_fd, int out_fd) {
                     control_buf.erase(0, nl + 1);
                     if (!line.empty() && line.back() == '\r') line.pop_back();
                     if (line == "QUIT") {
-                        flush_pump();
+                        flush_pumps();
                         return 0;
                     }
                     if (!say(control(line))) return 0;
                 }
             }
-            if (!pump_down_) pump_io((fds[1].revents & POLLIN) != 0);
-            if (relaying) relay_meter();
-            for (std::size_t i = first_server_fd; i < fds.size(); ++i) {
-                if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-                if (!relaying && fds[i].fd == meter_pty_.master && now_ < meter_silent_until_) {
-                    char junk[512];
-                    while (read(fds[i].fd, junk, sizeof junk) > 0) {}  // a silent meter hears nothing
-                    continue;
-                }
-                meter_server_->on_readable(fds[i].fd);
-            }
-            if (relaying) relay_meter();
+            for (std::size_t k = 0; k < channels_.size(); ++k) channels_[k]->on_poll(fds, slots[k]);
         }
-        if (pump_down_ && std::chrono::steady_clock::now() >= pump_up_at_) pump_link_up();
-        flush_pump();
+        for (auto& c : channels_) c->after_poll();
     }
 }
 
