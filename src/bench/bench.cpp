@@ -152,6 +152,8 @@ Result<std::unique_ptr<Bench>> Bench::open_channel(const RigDescription& rig, co
     dopt.seed = options.seed + rig.channel_index * 1000003ULL;  // channels start at different SEQs
     dopt.clock = b->clock_.get();
     dopt.trace = options.pump_trace;
+    if (options.channel_pump_trace)
+        dopt.trace = [f = options.channel_pump_trace, i = rig.channel_index](bool to_device, std::string_view bytes) { f(i, to_device, bytes); };
     auto probe = std::make_unique<ProbeStream>(std::move(*stream), b->clock_.get());
     b->probes_ = probe.get();
     b->pump_ = std::make_unique<pump::PumpDriver>(std::move(probe), dopt);

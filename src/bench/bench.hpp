@@ -24,6 +24,8 @@ struct BenchOptions {
     std::vector<std::string> sim_extra_args;
     // Wire trace of the pump link (bytes, secrets redacted) and of the meter link.
     std::function<void(bool to_device, std::string_view bytes)> pump_trace;
+    // The same for a bench of several channels: told which channel (index) the bytes are on.
+    std::function<void(std::size_t channel, bool to_device, std::string_view bytes)> channel_pump_trace;
 };
 
 // What pumprig could do to leave the pump safe at the end of a run.

@@ -264,6 +264,8 @@ void read_channels(const ObjectReader& top, const json& list, RigDescription& ri
                 s.mark("fault_at");
             }
             s.finish();
+        } else {
+            c.mark("simulator");
         }
         c.finish();
         if (!rig.simulator.enabled) {

@@ -165,7 +165,9 @@ Result<void> SharedSimulator::wait_until(std::size_t channel, BenchTime t) {
         BenchTime earliest = t;
         for (std::size_t i = 0; i < active_.size(); ++i) {
             if (!active_[i]) continue;
-            if (!waiting_[i]) {
+            // A channel whose instant has come is about to run, not waiting: it has to get the
+            // lock and take its turn before time moves on.
+            if (!waiting_[i] || *waiting_[i] <= now()) {
                 all_waiting = false;
                 break;
             }

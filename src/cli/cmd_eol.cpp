@@ -16,7 +16,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
@@ -110,7 +112,8 @@ std::string command_line(int argc, char** argv) {
 
 int cmd_eol(int argc, char** argv) {
     BenchArgs args;
-    std::string serial, station, operator_name, junit_file;
+    std::vector<std::string> serial_args;
+    std::string station, operator_name, junit_file;
     std::string history_conn = std::getenv("PUMPRIG_HISTORY") ? std::getenv("PUMPRIG_HISTORY") : history::kDefaultConnection;
     std::string out = "reports", fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
     std::string scenarios_path = std::string(PUMPRIG_SOURCE_DIR) + "/scenarios/eol";
@@ -118,9 +121,12 @@ int cmd_eol(int argc, char** argv) {
     int rt_priority = 0;
     bool wait = false;
     po::options_description desc(
-        "pumprig eol: end-of-line test of one unit; ends with one line PASS or FAIL and the reason\nOptions");
+        "pumprig eol: end-of-line test of one unit (one per channel on a bench of several); ends with one line PASS or FAIL "
+        "and the reason for each unit\nOptions");
     desc.add_options()("help,h", "show this help")
-        ("serial", po::value(&serial), "the unit's serial number (absent: asked for on the terminal, a barcode scanner types it)")
+        ("serial", po::value(&serial_args),
+         "the unit's serial number (absent: asked for on the terminal, a barcode scanner types it); on a bench of several "
+         "channels CHANNEL=SERIAL for each channel, CHANNEL=- for an empty one")
         ("station", po::value(&station), "this station's name (required)")
         ("operator", po::value(&operator_name), "the operator's name or badge (required)")
         ("history", po::value(&history_conn),
@@ -157,35 +163,102 @@ int cmd_eol(int argc, char** argv) {
         std::cerr << "pumprig eol: --max-retests: expected 0 or more, got " << max_retests << "\n";
         return kExitBadInput;
     }
-    if (!vm.count("serial")) {
-        if (!isatty(STDIN_FILENO)) {
-            std::cerr << "pumprig eol: --serial SN is required when stdin is not a terminal\n";
-            return kExitBadInput;
-        }
-        std::cerr << "Scan or type the unit's serial number, then Enter: " << std::flush;
-        if (!std::getline(std::cin, serial)) {
-            std::cerr << "\npumprig eol: no serial number read\n";
-            return kExitBadInput;
-        }
-    }
-    serial = trim(serial);
-    if (!plausible_serial(serial)) {
-        std::cerr << "pumprig eol: serial \"" << one_line(serial)
-                  << "\": expected 1 to 64 printable characters without spaces, as the pump reports it (HELLO sn=)\n";
-        return kExitBadInput;
-    }
-    // The one final line; every path below ends with it.
-    auto final_fail = [&](const std::string& what, const std::string& reason, int code) {
-        std::printf("FAIL %s %s: %s\n", serial.c_str(), what.c_str(), one_line(reason).c_str());
-        std::fflush(stdout);
-        return code;
-    };
-
     auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
     if (!rig) {
         std::cerr << "pumprig eol: " << rig.error().message << "\n";
         return kExitBadInput;
     }
+    const auto channel_rigs = bench::channel_rigs(*rig);
+    const bool multi = !rig->channels.empty();
+
+    // One unit per channel (one on a single-channel bench). A channel given "-" is empty.
+    struct Unit {
+        std::size_t index = 0;
+        std::string channel;
+        std::string serial;
+        bool present = true;
+        history::RunRecord record;
+        std::vector<std::string> dirs;
+        std::vector<std::pair<std::string, verify::CheckResult>> checks;  // scenario, check
+        std::optional<std::string> station_error;                         // the bench failed or the run was stopped
+        bool aborted = false;
+        std::optional<std::pair<std::string, std::string>> failed_early;  // what, reason (serial mismatch, retest limit)
+        int failed_early_code = kExitCheckFailed;
+        bool finished() const { return !present || station_error || failed_early; }
+    };
+    std::vector<Unit> units(channel_rigs.size());
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        units[i].index = i;
+        units[i].channel = channel_rigs[i].channel;
+    }
+    if (!multi) {
+        if (serial_args.size() > 1) {
+            std::cerr << "pumprig eol: one --serial for a bench of one channel (" << args.rig << ")\n";
+            return kExitBadInput;
+        }
+        if (!serial_args.empty()) units[0].serial = serial_args[0];
+    } else {
+        for (const auto& a : serial_args) {
+            const auto eq = a.find('=');
+            const std::string name = eq == std::string::npos ? "" : trim(a.substr(0, eq));
+            auto it = std::find_if(units.begin(), units.end(), [&](const Unit& u) { return u.channel == name; });
+            if (it == units.end()) {
+                std::string names;
+                for (const auto& u : units) names += (names.empty() ? "" : ", ") + u.channel;
+                std::cerr << "pumprig eol: --serial " << one_line(a) << ": expected CHANNEL=SERIAL with CHANNEL one of " << names << "\n";
+                return kExitBadInput;
+            }
+            it->serial = a.substr(eq + 1);
+            if (trim(it->serial) == "-") it->present = false;
+        }
+    }
+    for (auto& u : units) {
+        if (!u.present) continue;
+        if (u.serial.empty()) {
+            if (!isatty(STDIN_FILENO)) {
+                std::cerr << "pumprig eol: --serial " << (multi ? u.channel + "=SN for every channel" : std::string("SN"))
+                          << " is required when stdin is not a terminal\n";
+                return kExitBadInput;
+            }
+            std::cerr << (multi ? "Channel " + u.channel + ": scan or type the unit's serial number (- for none), then Enter: "
+                                : std::string("Scan or type the unit's serial number, then Enter: "))
+                      << std::flush;
+            if (!std::getline(std::cin, u.serial)) {
+                std::cerr << "\npumprig eol: no serial number read\n";
+                return kExitBadInput;
+            }
+            if (multi && trim(u.serial) == "-") {
+                u.present = false;
+                continue;
+            }
+        }
+        u.serial = trim(u.serial);
+        if (!plausible_serial(u.serial)) {
+            std::cerr << "pumprig eol: serial \"" << one_line(u.serial)
+                      << "\": expected 1 to 64 printable characters without spaces, as the pump reports it (HELLO sn=)\n";
+            return kExitBadInput;
+        }
+        for (const auto& other : units)
+            if (&other != &u && other.present && other.serial == u.serial) {
+                std::cerr << "pumprig eol: serial " << u.serial << " is given for two channels\n";
+                return kExitBadInput;
+            }
+    }
+    if (std::none_of(units.begin(), units.end(), [](const Unit& u) { return u.present; })) {
+        std::cerr << "pumprig eol: no unit to test (every channel given as -)\n";
+        return kExitBadInput;
+    }
+    // The one final line per unit; every path below ends with it.
+    auto final_line = [&](const Unit& u, const std::string& text) {
+        std::printf("%s%s\n", multi ? ("[" + u.channel + "] ").c_str() : "", text.c_str());
+        std::fflush(stdout);
+    };
+    auto fail_all = [&](const std::string& what, const std::string& reason, int code) {
+        for (const auto& u : units)
+            if (u.present) final_line(u, "FAIL " + u.serial + " " + what + ": " + one_line(reason));
+        return code;
+    };
+
     // Scenarios are checked before anything else is touched: bad input never half-tests a unit.
     std::vector<scenario::Scenario> scenarios;
     bool bad = false;
@@ -209,174 +282,222 @@ int cmd_eol(int argc, char** argv) {
     }
     // The history is opened first: a unit whose result cannot be recorded is not tested.
     auto store = history::open_store(history_conn);
-    if (!store) return final_fail("history", store.error().message, store.error().kind == ErrorKind::BadInput ? kExitBadInput : kExitBenchError);
-    auto tested = (*store)->tested_runs(serial);
-    if (!tested) return final_fail("history", tested.error().message, kExitBenchError);
-    if (*tested > max_retests) {
-        return final_fail("retest-limit",
-                          std::to_string(*tested) + " tests recorded in " + (*store)->describe() + ", at most 1 test and " +
-                              std::to_string(max_retests) + " retests allowed",
-                          kExitCheckFailed);
+    if (!store) return fail_all("history", store.error().message, store.error().kind == ErrorKind::BadInput ? kExitBadInput : kExitBenchError);
+    std::vector<std::string> names;
+    for (const auto& sc : scenarios) names.push_back(sc.name);
+    for (auto& u : units) {
+        if (!u.present) continue;
+        auto tested = (*store)->tested_runs(u.serial);
+        if (!tested) return fail_all("history", tested.error().message, kExitBenchError);
+        if (*tested > max_retests) {
+            u.failed_early = {"retest-limit", std::to_string(*tested) + " tests recorded in " + (*store)->describe() + ", at most 1 test and " +
+                                                  std::to_string(max_retests) + " retests allowed"};
+            continue;
+        }
+        u.record.serial = u.serial;
+        u.record.station = station;
+        u.record.operator_name = operator_name;
+        u.record.started_at = now_iso();
+        // On a bench of several channels the channel is part of where the unit was tested.
+        u.record.rig = multi ? rig->name + "/" + u.channel : rig->name;
+        u.record.pumprig_version = kVersion;
+        u.record.scenarios = joined(names);
     }
 
     std::signal(SIGINT, on_eol_signal);
     std::signal(SIGTERM, on_eol_signal);
     std::optional<bench::BenchLock> lock;
-    if (bench::rig_needs_lock(*rig)) {
+    const bool any_to_test = std::any_of(units.begin(), units.end(), [](const Unit& u) { return !u.finished(); });
+    if (any_to_test && bench::rig_needs_lock(*rig)) {
         bench::LockOptions lo;
         lo.wait = wait;
         lo.command = command_line(argc, argv);
         lo.give_up = [] { return g_eol_stop.load(); };
         lo.on_wait = [](const bench::LockHolder& h) { std::cerr << "pumprig eol: waiting for the bench, held by " << h.describe() << "\n"; };
         auto l = bench::BenchLock::acquire(*rig, lo);
-        if (!l) return final_fail("bench-lock", l.error().message, kExitBenchError);
+        if (!l) return fail_all("bench-lock", l.error().message, kExitBenchError);
         lock.emplace(std::move(*l));
     }
 
-    history::RunRecord record;
-    record.serial = serial;
-    record.station = station;
-    record.operator_name = operator_name;
-    record.started_at = now_iso();
-    record.rig = rig->name;
-    record.pumprig_version = kVersion;
-    std::vector<std::string> names, dirs;
-    for (const auto& sc : scenarios) names.push_back(sc.name);
-    record.scenarios = joined(names);
-
-    // Writes the record; a result that cannot be recorded fails the unit (no untraceable PASS).
-    auto save = [&](const std::string& verdict, const std::string& reason) -> std::optional<int> {
-        record.ended_at = now_iso();
-        record.verdict = verdict;
-        record.reason = one_line(reason);
-        record.run_dirs = joined(dirs);
-        if (auto id = (*store)->record_run(record); !id) {
-            std::cerr << "pumprig eol: the unit's result (" << verdict << (reason.empty() ? "" : ": " + reason)
-                      << ") could not be recorded\n";
-            return final_fail("history", id.error().message, kExitBenchError);
-        } else {
-            std::cerr << "recorded as run " << *id << " in " << (*store)->describe() << "\n";
-        }
-        return std::nullopt;
-    };
-
-    run::TraceRelay relay;
+    std::mutex out_mutex;
     std::vector<report::JUnitSuite> suites;
-    std::vector<std::pair<std::string, verify::CheckResult>> all_checks;  // scenario, check
-    std::optional<std::string> station_error;  // the bench failed or the run was stopped
-    bool aborted = false;
     for (const auto& sc : scenarios) {
+        if (std::all_of(units.begin(), units.end(), [](const Unit& u) { return u.finished(); })) break;
         if (g_eol_stop.load()) {
-            aborted = true;
-            station_error = "stopped by signal before " + sc.name;
+            for (auto& u : units)
+                if (!u.finished()) {
+                    u.aborted = true;
+                    u.station_error = "stopped by signal before " + sc.name;
+                }
             break;
         }
         std::cerr << "== " << sc.name << " (" << sc.file.string() << ")\n";
+        std::vector<run::TraceRelay> relays(units.size());
         bench::BenchOptions bo;
         bo.seed = args.seed;
         bo.sim_binary = args.sim_binary;
-        bo.pump_trace = [&relay](bool to_device, std::string_view bytes) { relay(to_device, bytes); };
-        auto bench = bench::Bench::open(*rig, bo);
-        if (!bench) {
-            station_error = bench.error().message;
+        bo.channel_pump_trace = [&relays](std::size_t i, bool to_device, std::string_view bytes) { relays[i](to_device, bytes); };
+        auto benches = bench::Bench::open_channels(*rig, bo);
+        if (!benches) {
+            for (auto& u : units)
+                if (!u.finished()) u.station_error = benches.error().message;
             break;
         }
-        // The serial check: the pump's own HELLO, before anything is sent that needs a session.
-        auto id = (*bench)->pump().hello();
-        if (!id) {
-            station_error = "pump did not identify itself: " + id.error().describe();
-            break;
-        }
-        record.reported_serial = id->serial;
-        record.model = id->model;
-        record.firmware = id->firmware;
-        if (id->serial != serial) {
-            const std::string reason = "the pump reports serial " + id->serial + ", not " + serial;
-            std::cerr << "pumprig eol: " << reason << " (wrong unit on the bench, or a mistyped serial)\n";
-            if (auto failed = save("FAIL", "serial-mismatch: " + reason)) return *failed;
-            return final_fail("serial-mismatch", reason, kExitCheckFailed);
-        }
-        record.tested = true;
-        run::RunOptions ro;
-        ro.out_root = out;
-        ro.seed = args.seed;
-        ro.stop_requested = &g_eol_stop;
-        ro.rig_file = args.rig;
-        ro.trace = &relay;
-        ro.realtime_priority = rt_priority;
-        ro.log = [](const std::string& s) { std::cerr << "  " << s << "\n"; };
-        auto r = run::run_scenario(**bench, sc, ro);
-        if (!r.dir.empty()) dirs.push_back(r.dir.string());
-        for (const auto& c : r.checks) all_checks.emplace_back(sc.name, c);
-        std::cerr << "  " << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
-        std::cerr << "  pump left " << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
-        if (!r.dir.empty()) {
-            run::ReportOptions rep;
-            rep.rejudge = false;
-            rep.fixtures_dir = fixtures;
-            if (auto built = run::build_reports(r.dir, rep)) suites.push_back(built->junit_suite);
-            else std::cerr << "  report not written: " << built.error().message << "\n";
-        }
-        if (r.outcome == run::Outcome::Error || r.outcome == run::Outcome::Aborted) {
-            aborted = r.outcome == run::Outcome::Aborted;
-            station_error = (aborted ? "aborted: " : "bench error: ") + r.error;
-            break;
-        }
+        // A channel whose unit is done (or empty) lets go of the bench at once.
+        for (auto& u : units)
+            if (u.finished() && (*benches)[u.index].bench) (*benches)[u.index].bench->reset();
+
+        auto test_unit = [&](Unit& u) {
+            auto say = [&](const std::string& line) {
+                std::lock_guard l(out_mutex);
+                std::cerr << "  " << (multi ? "[" + u.channel + "] " : "") << line << "\n";
+            };
+            auto& cb = (*benches)[u.index];
+            if (!cb.bench) {
+                u.station_error = cb.bench.error().message;
+                return;
+            }
+            auto& bench = **cb.bench;
+            // The serial check: the pump's own HELLO, before anything is sent that needs a session.
+            auto id = bench.pump().hello();
+            if (!id) {
+                u.station_error = "pump did not identify itself: " + id.error().describe();
+                cb.bench->reset();
+                return;
+            }
+            u.record.reported_serial = id->serial;
+            u.record.model = id->model;
+            u.record.firmware = id->firmware;
+            if (id->serial != u.serial) {
+                const std::string reason = "the pump reports serial " + id->serial + ", not " + u.serial;
+                say(reason + " (wrong unit on the bench, or a mistyped serial)");
+                u.failed_early = {"serial-mismatch", reason};
+                cb.bench->reset();
+                return;
+            }
+            u.record.tested = true;
+            run::RunOptions ro;
+            ro.out_root = out;
+            ro.seed = args.seed;
+            ro.stop_requested = &g_eol_stop;
+            ro.rig_file = args.rig;
+            ro.trace = &relays[u.index];
+            ro.realtime_priority = rt_priority;
+            ro.log = say;
+            run::RunResult r;
+            try {
+                r = run::run_scenario(bench, sc, ro);
+            } catch (const std::exception& e) {
+                r.outcome = run::Outcome::Error;
+                r.error = std::string("internal error: ") + e.what();
+            }
+            cb.bench->reset();  // this channel is done with the scenario: the others' clock goes on without it
+            if (!r.dir.empty()) u.dirs.push_back(r.dir.string());
+            for (const auto& c : r.checks) u.checks.emplace_back(sc.name, c);
+            say(std::string(run::to_string(r.outcome)) + "  " + r.dir.string());
+            say("pump left " + (r.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)") : "NOT confirmed stopped: " + r.safe_stop.detail));
+            if (!r.dir.empty()) {
+                run::ReportOptions rep;
+                rep.rejudge = false;
+                rep.fixtures_dir = fixtures;
+                auto built = run::build_reports(r.dir, rep);
+                std::lock_guard l(out_mutex);
+                if (built) suites.push_back(built->junit_suite);
+                else std::cerr << "  report not written: " << built.error().message << "\n";
+            }
+            if (r.outcome == run::Outcome::Error || r.outcome == run::Outcome::Aborted) {
+                u.aborted = r.outcome == run::Outcome::Aborted;
+                u.station_error = (u.aborted ? "aborted: " : "bench error: ") + r.error;
+            }
+        };
+        std::vector<std::thread> threads;
+        for (auto& u : units)
+            if (!u.finished()) threads.emplace_back(test_unit, std::ref(u));
+        for (auto& t : threads) t.join();
     }
     if (!junit_file.empty()) {
         if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w)
             std::cerr << "pumprig eol: " << w.error().message << "\n";
     }
-    for (const auto& [sc, c] : all_checks) {
-        history::Measurement m;
-        m.scenario = sc;
-        m.check_id = c.id;
-        m.name = c.name;
-        m.kind = c.kind;
-        m.measured = finite(c.measured);
-        m.expected = finite(c.expected);
-        m.unit = c.unit;
-        m.lower = finite(c.lower);
-        m.upper = finite(c.upper);
-        m.tolerance = c.tolerance;
-        m.verdict = verify::to_string(c.verdict);
-        m.detail = c.detail;
-        m.requirements = joined(c.requirements);
-        record.measurements.push_back(std::move(m));
-    }
 
-    if (station_error) {
-        const std::string verdict = aborted ? "ABORTED" : "ERROR";
-        if (auto failed = save(verdict, (aborted ? "run: " : "bench: ") + *station_error)) return *failed;
-        return final_fail(aborted ? "run" : "bench", *station_error, kExitBenchError);
-    }
-    // The first check that did not pass: a FAIL before an INCONCLUSIVE (a failure is the
-    // stronger statement about the unit); INCONCLUSIVE fails the unit too (it was not verified).
-    const verify::CheckResult* first_bad = nullptr;
-    for (const auto& [sc, c] : all_checks)
-        if (c.verdict == verify::Verdict::Fail) {
-            first_bad = &c;
-            break;
+    // Each unit's verdict goes to the history, then its one line. A result that cannot be
+    // recorded fails the unit (no untraceable PASS).
+    int exit_code = kExitPass;
+    auto worst = [&exit_code](int code) {
+        auto rank = [](int c) { return c == kExitBenchError ? 3 : c == kExitBadInput ? 2 : c == kExitCheckFailed ? 1 : 0; };
+        if (rank(code) > rank(exit_code)) exit_code = code;
+    };
+    for (auto& u : units) {
+        if (!u.present) continue;
+        auto conclude = [&](const std::string& verdict, const std::string& what, const std::string& reason, int code) {
+            if (what != "retest-limit") {
+                u.record.ended_at = now_iso();
+                u.record.verdict = verdict;
+                u.record.reason = one_line(what.empty() ? reason : what + ": " + reason);
+                if (verdict == "PASS") u.record.reason.clear();
+                u.record.run_dirs = joined(u.dirs);
+                if (auto id = (*store)->record_run(u.record); !id) {
+                    std::cerr << "pumprig eol: the result of " << u.serial << " (" << verdict << (reason.empty() ? "" : ": " + reason)
+                              << ") could not be recorded\n";
+                    final_line(u, "FAIL " + u.serial + " history: " + one_line(id.error().message));
+                    worst(kExitBenchError);
+                    return;
+                } else {
+                    std::cerr << (multi ? "[" + u.channel + "] " : "") << "recorded as run " << *id << " in " << (*store)->describe() << "\n";
+                }
+            }
+            final_line(u, verdict == "PASS" ? "PASS " + u.serial + " " + reason : "FAIL " + u.serial + " " + what + ": " + one_line(reason));
+            worst(code);
+        };
+        for (const auto& [sc, c] : u.checks) {
+            history::Measurement m;
+            m.scenario = sc;
+            m.check_id = c.id;
+            m.name = c.name;
+            m.kind = c.kind;
+            m.measured = finite(c.measured);
+            m.expected = finite(c.expected);
+            m.unit = c.unit;
+            m.lower = finite(c.lower);
+            m.upper = finite(c.upper);
+            m.tolerance = c.tolerance;
+            m.verdict = verify::to_string(c.verdict);
+            m.detail = c.detail;
+            m.requirements = joined(c.requirements);
+            u.record.measurements.push_back(std::move(m));
         }
-    if (!first_bad)
-        for (const auto& [sc, c] : all_checks)
-            if (c.verdict != verify::Verdict::Pass) {
+        if (u.failed_early) {
+            conclude("FAIL", u.failed_early->first, u.failed_early->second, kExitCheckFailed);
+            continue;
+        }
+        if (u.station_error) {
+            conclude(u.aborted ? "ABORTED" : "ERROR", u.aborted ? "run" : "bench", *u.station_error, kExitBenchError);
+            continue;
+        }
+        // The first check that did not pass: a FAIL before an INCONCLUSIVE (a failure is the
+        // stronger statement about the unit); INCONCLUSIVE fails the unit too (it was not verified).
+        const verify::CheckResult* first_bad = nullptr;
+        for (const auto& [sc, c] : u.checks)
+            if (c.verdict == verify::Verdict::Fail) {
                 first_bad = &c;
                 break;
             }
-    if (all_checks.empty()) {
-        if (auto failed = save("FAIL", "no-checks: the scenarios made no check")) return *failed;
-        return final_fail("no-checks", "the end-of-line scenarios made no check: nothing was verified", kExitCheckFailed);
+        if (!first_bad)
+            for (const auto& [sc, c] : u.checks)
+                if (c.verdict != verify::Verdict::Pass) {
+                    first_bad = &c;
+                    break;
+                }
+        if (u.checks.empty()) {
+            conclude("FAIL", "no-checks", "the end-of-line scenarios made no check: nothing was verified", kExitCheckFailed);
+        } else if (first_bad) {
+            conclude("FAIL", first_bad->id, check_reason(*first_bad), kExitCheckFailed);
+        } else {
+            conclude("PASS", "", u.record.scenarios + " " + std::to_string(u.checks.size()) + "/" + std::to_string(u.checks.size()) + " checks",
+                     kExitPass);
+        }
     }
-    if (first_bad) {
-        const std::string reason = check_reason(*first_bad);
-        if (auto failed = save("FAIL", first_bad->id + ": " + reason)) return *failed;
-        return final_fail(first_bad->id, reason, kExitCheckFailed);
-    }
-    if (auto failed = save("PASS", "")) return *failed;
-    std::printf("PASS %s %s %zu/%zu checks\n", serial.c_str(), record.scenarios.c_str(), all_checks.size(), all_checks.size());
-    std::fflush(stdout);
-    return kExitPass;
+    return exit_code;
 }
 
 }  // namespace pumprig::cli

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <mutex>
 #include <set>
 
 #include "bench/bench.hpp"
@@ -18,6 +19,7 @@
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
 #include "report/run_folder.hpp"
+#include "run/channels.hpp"
 #include "run/engine.hpp"
 #include "run/rejudge.hpp"
 #include "scenario/scenario.hpp"
@@ -145,19 +147,37 @@ int cmd_run(int argc, char** argv) {
         bench_lock.emplace(std::move(*l));
     }
     const bool tty = isatty(STDERR_FILENO);
-    run::TraceRelay relay;
+    const std::size_t channels = std::max<std::size_t>(1, rig->channels.size());
+    std::mutex out_mutex;  // channels run in threads; their lines must not interleave
+    auto say = [&out_mutex](const std::string& channel, const std::string& line) {
+        std::lock_guard lock(out_mutex);
+        std::cerr << "  " << (channel.empty() ? "" : "[" + channel + "] ") << line << "\n";
+    };
 
     struct Row { std::string name; run::RunResult r; };
     std::vector<Row> rows;
     std::vector<report::JUnitSuite> suites;   // views of each run (src/run/rejudge.hpp)
     std::vector<report::SuiteEntry> entries;
+    auto bench_error = [&](const std::string& name, const std::string& error) {
+        run::RunResult r;
+        r.outcome = run::Outcome::Error;
+        r.error = error;
+        report::JUnitSuite js;
+        js.name = name;
+        js.outcome = "ERROR";
+        js.error = error;
+        suites.push_back(js);
+        entries.push_back({name, "ERROR", true, 0, 0, 0, "", ""});
+        rows.push_back({name, r});
+    };
     for (const auto& sc : scenarios) {
         if (g_stop.load()) break;
-        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")\n";
+        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")" << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
+        std::vector<run::TraceRelay> relays(channels);
         bench::BenchOptions bo;
         bo.seed = args.seed;
         bo.sim_binary = args.sim_binary;
-        bo.pump_trace = [&relay](bool to_device, std::string_view bytes) { relay(to_device, bytes); };
+        bo.channel_pump_trace = [&relays](std::size_t i, bool to_device, std::string_view bytes) { relays[i](to_device, bytes); };
         bench::RigDescription rig_for = *rig;
         if (sc.simulator.any()) {
             if (!rig_for.simulator.enabled) {
@@ -172,19 +192,10 @@ int cmd_run(int argc, char** argv) {
             }
             if (sc.simulator.battery_pct) rig_for.simulator.battery_pct = *sc.simulator.battery_pct;
         }
-        auto bench = bench::Bench::open(rig_for, bo);
-        if (!bench) {
-            std::cerr << "pumprig run: " << bench.error().message << "\n";
-            run::RunResult r;
-            r.outcome = run::Outcome::Error;
-            r.error = bench.error().message;
-            report::JUnitSuite js;
-            js.name = sc.name;
-            js.outcome = "ERROR";
-            js.error = r.error;
-            suites.push_back(js);
-            entries.push_back({sc.name, "ERROR", true, 0, 0, 0, "", ""});
-            rows.push_back({sc.name, r});
+        auto benches = bench::Bench::open_channels(rig_for, bo);
+        if (!benches) {
+            std::cerr << "pumprig run: " << benches.error().message << "\n";
+            bench_error(sc.name, benches.error().message);
             continue;
         }
         run::RunOptions ro;
@@ -193,32 +204,42 @@ int cmd_run(int argc, char** argv) {
         ro.stop_requested = &g_stop;
         ro.live_progress = tty;
         ro.rig_file = args.rig;
-        ro.trace = &relay;
         ro.realtime_priority = rt_priority;
         if (max_hours > 0) ro.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
-        if (!tty) ro.log = [](const std::string& s) { std::cerr << "  " << s << "\n"; };
-        auto r = run::run_scenario(**bench, sc, ro);
-        for (const auto& c : r.checks) {
-            if (c.verdict == verify::Verdict::Pass) continue;
-            std::fprintf(stderr, "  %-13s %-36s measured %.4g %s, expected %.4g (%s) %s\n", verify::to_string(c.verdict),
-                         c.id.c_str(), c.measured, c.unit.c_str(), c.expected, c.tolerance.c_str(), c.detail.c_str());
-        }
-        std::cerr << "  " << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
-        if (!r.error.empty()) std::cerr << "  error: " << r.error << "\n";
-        if (!r.dir.empty()) {
+        std::function<void(const std::string&, const std::string&)> log;
+        if (!tty || channels > 1) log = say;
+        auto runs = run::run_on_channels(*benches, sc, ro, relays, log);
+        for (auto& cr : runs) {
+            const std::string name = cr.channel.empty() ? sc.name : sc.name + " [" + cr.channel + "]";
+            const std::string tag = cr.channel.empty() ? "" : "[" + cr.channel + "] ";
+            auto& r = cr.result;
+            if (r.dir.empty()) {
+                // The channel never started (its links did not open): an error of its own.
+                std::cerr << "  " << tag << "ERROR  " << r.error << "\n";
+                bench_error(name, r.error);
+                continue;
+            }
+            for (const auto& c : r.checks) {
+                if (c.verdict == verify::Verdict::Pass) continue;
+                std::fprintf(stderr, "  %s%-13s %-36s measured %.4g %s, expected %.4g (%s) %s\n", tag.c_str(), verify::to_string(c.verdict),
+                             c.id.c_str(), c.measured, c.unit.c_str(), c.expected, c.tolerance.c_str(), c.detail.c_str());
+            }
+            std::cerr << "  " << tag << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
+            if (!r.error.empty()) std::cerr << "  " << tag << "error: " << r.error << "\n";
             run::ReportOptions rep;
             rep.rejudge = false;
             rep.fixtures_dir = fixtures;
             if (auto built = run::build_reports(r.dir, rep)) {
-                std::cerr << "  report " << built->html.string() << "\n";
+                std::cerr << "  " << tag << "report " << built->html.string() << "\n";
                 suites.push_back(built->junit_suite);
                 entries.push_back(built->suite_entry);
             } else {
-                std::cerr << "  report not written: " << built.error().message << "\n";
+                std::cerr << "  " << tag << "report not written: " << built.error().message << "\n";
             }
+            std::cerr << "  " << tag << "pump left "
+                      << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
+            rows.push_back({name, std::move(r)});
         }
-        std::cerr << "  pump left " << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
-        rows.push_back({sc.name, std::move(r)});
     }
 
     std::printf("\n%-36s %-13s %6s %6s %6s  %s\n", "scenario", "outcome", "pass", "fail", "inconc", "record");

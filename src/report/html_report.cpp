@@ -202,8 +202,10 @@ std::string render_trumpet_plot(const verify::IecAnalysis& a) {
 std::string render_run_html(const RunView& v) {
     const json& r = v.record;
     const std::string scenario = field(r, "/scenario/name");
-    std::string h = page_head("pumprig report: " + scenario);
-    h += "<h1>pumprig run report: " + esc(scenario) + "</h1>\n";
+    const std::string channel = field(r, "/rig/channel");
+    const std::string shown = channel.empty() ? scenario : scenario + " [channel " + channel + "]";
+    std::string h = page_head("pumprig report: " + shown);
+    h += "<h1>pumprig run report: " + esc(shown) + "</h1>\n";
     h += "<p><span class=\"verdict " + verdict_class(v.outcome) + "\" id=\"verdict\">" + esc(v.outcome) + "</span>";
     if (v.incomplete) h += " <span class=\"verdict v-error\" id=\"incomplete\">INCOMPLETE</span>";
     h += "</p>\n";
@@ -240,6 +242,7 @@ std::string render_run_html(const RunView& v) {
     }
     h += row("Rig", esc(field(r, "/rig/name")) + (field(r, "/rig/simulated") == "true" ? " (simulated bench)" : "") + "<br><span class=\"mono\">" +
                         esc(field(r, "/rig/file")) + "</span>");
+    if (!channel.empty()) h += row("Channel", esc(channel));
     h += row("Links", "pump " + esc(field(r, "/rig/pump_link")) + "<br>meter " + esc(field(r, "/rig/meter_link")));
     h += row("Tool", esc(field(r, "/tool/name")) + " " + esc(field(r, "/tool/version")));
     h += row("Seed", esc(field(r, "/seed")));

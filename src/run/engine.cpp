@@ -713,7 +713,9 @@ RunResult Runner::run() {
 }  // namespace
 
 RunResult run_scenario(bench::Bench& bench, const scenario::Scenario& scenario, const RunOptions& options) {
-    const std::string base = wall_stamp() + "-" + safe_name(scenario.name) + "-s" + std::to_string(options.seed);
+    // A channel of a multi-channel bench: its name in the folder keeps parallel runs apart.
+    const std::string channel = bench.rig().channel.empty() ? "" : "-" + safe_name(bench.rig().channel);
+    const std::string base = wall_stamp() + "-" + safe_name(scenario.name) + channel + "-s" + std::to_string(options.seed);
     auto dir = options.out_root / base;
     for (int k = 2; std::filesystem::exists(dir); ++k) dir = options.out_root / (base + "-" + std::to_string(k));
     auto rec = report::RunRecorder::create(dir);

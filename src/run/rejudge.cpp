@@ -276,9 +276,14 @@ Result<BuiltReports> build_reports(const fs::path& dir, const ReportOptions& opt
     out.html = dir / "report.html";
     if (auto w = report::write_file_atomic(out.html, report::render_run_html(view)); !w) return std::unexpected(w.error());
 
+    // On a bench of several channels each channel's run is a suite of its own.
+    const auto channel_ptr = json::json_pointer("/rig/channel");
+    const std::string channel =
+        run.record.contains(channel_ptr) && run.record.at(channel_ptr).is_string() ? run.record.at(channel_ptr).get<std::string>() : "";
+    const std::string shown = channel.empty() ? run.scenario.name : run.scenario.name + " [" + channel + "]";
     auto& js = out.junit_suite;
-    js.name = run.scenario.name;
-    js.package = "pumprig." + run.scenario.name;
+    js.name = shown;
+    js.package = "pumprig." + run.scenario.name + (channel.empty() ? "" : "." + channel);
     js.timestamp = report::iso_time(run.data.times.start);
     js.time_s = to_seconds(std::chrono::duration_cast<Millis>(run.data.times.end - run.data.times.start));
     js.checks = out.checks;
@@ -317,7 +322,7 @@ Result<BuiltReports> build_reports(const fs::path& dir, const ReportOptions& opt
     }
 
     auto& e = out.suite_entry;
-    e.scenario = run.scenario.name;
+    e.scenario = shown;
     e.outcome = out.outcome;
     e.incomplete = out.incomplete;
     e.pass = summary.pass;
