@@ -3,6 +3,8 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
+#include <thread>
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
@@ -54,61 +56,74 @@ int cmd_probe(int argc, char** argv) {
     bench::BenchOptions bo;
     bo.seed = args.seed;
     bo.sim_binary = args.sim_binary;
-    auto bench = bench::Bench::open(*rig, bo);
-    if (!bench) {
-        std::cerr << "pumprig probe: " << bench.error().message << "\n";
+    auto benches = bench::Bench::open_channels(*rig, bo);
+    if (!benches) {
+        std::cerr << "pumprig probe: " << benches.error().message << "\n";
         return kExitBenchError;
     }
-    auto& b = **bench;
-    std::cout << "rig     " << rig->name << (b.virtual_time() ? " (simulated, virtual time)" : "") << "\n";
-    std::cout << "pump    link " << b.pump().describe_link() << "\n";
-    auto id = b.authenticate_pump();
-    if (!id) {
-        std::cerr << "pumprig probe: pump link " << b.pump().describe_link()
-                  << ": expected HELLO and AUTH answered OK: " << id.error().describe() << "\n";
-        return kExitBenchError;
-    }
-    std::cout << "pump    model " << id->model << ", serial " << id->serial << ", firmware " << id->firmware
-              << ", protocol " << id->proto << ", authenticated\n";
-    auto st = b.pump().status();
-    if (!st) {
-        std::cerr << "pumprig probe: pump link: expected a STATUS answer: " << st.error().describe() << "\n";
-        return kExitBenchError;
-    }
-    std::string alarms;
-    for (const auto& a : st->alarms) alarms += (alarms.empty() ? "" : "+") + a;
-    std::printf("pump    state %s, clock %.3f, reservoir %.3f mL, %u ug/mL, rate %.3f mL/day, delivered %.3f mL, battery %u %%, alarms %s\n",
-                pump::to_string(st->state), st->pump_t, st->res_ml, st->conc_ug_ml, st->rate_ml_day, st->deliv_ml,
-                st->batt_pct, alarms.empty() ? "NONE" : alarms.c_str());
-    std::cout << "meter   link " << b.meter().describe() << "\n";
-    auto mid = b.meter().identify();
-    if (!mid) {
-        std::cerr << "pumprig probe: meter link " << b.meter().describe()
-                  << ": expected the identification (function 17): " << mid.error().describe() << "\n";
-        return kExitBenchError;
-    }
-    std::cout << "meter   " << *mid << "\n";
-    for (int i = 0; i < readings; ++i) {
-        if (i > 0) {
-            if (auto w = b.wait_until(b.clock().now() + Millis{1000}); !w) {
-                std::cerr << "pumprig probe: bench clock: " << w.error().describe() << "\n";
-                return kExitBenchError;
+    // Every channel at once (on a simulated bench their clock moves only when all wait), each
+    // writing to its own text; printed channel by channel afterwards.
+    struct Probe {
+        std::ostringstream out, err;
+        int code = kExitPass;
+    };
+    std::vector<Probe> probes(benches->size());
+    auto probe_one = [&](std::size_t i) {
+        auto& p = probes[i];
+        auto& cb = (*benches)[i];
+        const std::string tag = cb.rig.channel.empty() ? "" : "channel " + cb.rig.channel + ": ";
+        auto failed = [&](const std::string& what) {
+            p.err << "pumprig probe: " << tag << what << "\n";
+            p.code = kExitBenchError;
+            if (cb.bench) cb.bench->reset();  // lets go of the simulator's clock for the other channels
+        };
+        if (!cb.bench) return failed(cb.bench.error().message);
+        auto& b = **cb.bench;
+        char line[512];
+        if (!cb.rig.channel.empty()) p.out << "channel " << cb.rig.channel << "\n";
+        p.out << "rig     " << rig->name << (b.virtual_time() ? " (simulated, virtual time)" : "") << "\n";
+        p.out << "pump    link " << b.pump().describe_link() << "\n";
+        auto id = b.authenticate_pump();
+        if (!id) return failed("pump link " + b.pump().describe_link() + ": expected HELLO and AUTH answered OK: " + id.error().describe());
+        p.out << "pump    model " << id->model << ", serial " << id->serial << ", firmware " << id->firmware << ", protocol " << id->proto
+              << ", authenticated\n";
+        auto st = b.pump().status();
+        if (!st) return failed("pump link: expected a STATUS answer: " + st.error().describe());
+        std::string alarms;
+        for (const auto& a : st->alarms) alarms += (alarms.empty() ? "" : "+") + a;
+        std::snprintf(line, sizeof line,
+                      "pump    state %s, clock %.3f, reservoir %.3f mL, %u ug/mL, rate %.3f mL/day, delivered %.3f mL, battery %u %%, alarms %s\n",
+                      pump::to_string(st->state), st->pump_t, st->res_ml, st->conc_ug_ml, st->rate_ml_day, st->deliv_ml, st->batt_pct,
+                      alarms.empty() ? "NONE" : alarms.c_str());
+        p.out << line;
+        p.out << "meter   link " << b.meter().describe() << "\n";
+        auto mid = b.meter().identify();
+        if (!mid) return failed("meter link " + b.meter().describe() + ": expected the identification (function 17): " + mid.error().describe());
+        p.out << "meter   " << *mid << "\n";
+        for (int k = 0; k < readings; ++k) {
+            if (k > 0) {
+                if (auto w = b.wait_until(b.clock().now() + Millis{1000}); !w) return failed("bench clock: " + w.error().describe());
             }
+            auto r = b.meter().read();
+            if (!r) return failed("meter link " + b.meter().describe() + ": expected a reading: " + r.error().describe());
+            std::snprintf(line, sizeof line, "meter   flow %.2f uL/h, total %.3f uL, status 0x%04x%s, %.2f degC, sample %u\n", r->flow.ul_per_h,
+                          r->total.ul, r->status, r->valid ? " (VALID)" : "", r->temperature_c, r->sample);
+            p.out << line;
         }
-        auto r = b.meter().read();
-        if (!r) {
-            std::cerr << "pumprig probe: meter link " << b.meter().describe() << ": expected a reading: " << r.error().describe() << "\n";
-            return kExitBenchError;
-        }
-        std::printf("meter   flow %.2f uL/h, total %.3f uL, status 0x%04x%s, %.2f degC, sample %u\n", r->flow.ul_per_h,
-                    r->total.ul, r->status, r->valid ? " (VALID)" : "", r->temperature_c, r->sample);
+        if (auto e = b.pump().poll_events(Millis{0}); !e) return failed("pump link: " + e.error().describe());
+        p.out << "probe   OK\n";
+        cb.bench->reset();
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < probes.size(); ++i) threads.emplace_back(probe_one, i);
+    for (auto& t : threads) t.join();
+    int code = kExitPass;
+    for (auto& p : probes) {
+        std::cout << p.out.str();
+        std::cerr << p.err.str();
+        if (p.code != kExitPass) code = p.code;
     }
-    if (auto e = b.pump().poll_events(Millis{0}); !e) {
-        std::cerr << "pumprig probe: pump link: " << e.error().describe() << "\n";
-        return kExitBenchError;
-    }
-    std::cout << "probe   OK\n";
-    return kExitPass;
+    return code;
 }
 
 }  // namespace pumprig::cli

@@ -2,10 +2,7 @@
 // scenario at once with a record and a verdict of its own, a channel's trouble stays on that
 // channel, and each channel meets its pump exactly as the same pump alone on a bench would.
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <array>
 #include <sstream>
@@ -17,8 +14,6 @@
 using namespace pumprig;
 using namespace pumprig::peertest;
 using namespace std::chrono_literals;
-
-extern char** environ;
 
 namespace {
 
@@ -205,17 +200,7 @@ TEST_CASE("channels: SIGTERM during a run on three channels stops every pump, co
                  {"do": "program", "schedule": [{"start": "00:00", "dose": "500 ug/day"}]},
                  {"do": "start"}, {"do": "wait", "for": "30 d"} ]})");
     const auto out = tmp.path / "runs";
-    std::vector<std::string> argv{pumprig_binary(), "run", "--rig", rig.string(), "--out", out.string(), scenario.string()};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, (tmp.path / "stderr.txt").c_str(), O_WRONLY | O_CREAT, 0600);
-    pid_t pid = -1;
-    REQUIRE(posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
+    BackgroundRun run({pumprig_binary(), "run", "--rig", rig.string(), "--out", out.string(), scenario.string()}, tmp.path);
     // Wait (bounded) for the condition, not for a time: every channel's samples on disk.
     bool running = false;
     for (int i = 0; i < 600 && !running; ++i) {
@@ -229,11 +214,8 @@ TEST_CASE("channels: SIGTERM during a run on three channels stops every pump, co
         if (!running) std::this_thread::sleep_for(100ms);  // poll interval, not a race
     }
     REQUIRE(running);
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 3);
+    run.signal(SIGTERM);
+    CHECK(run.wait() == 3);
     const auto runs = runs_by_channel(out, "long");
     REQUIRE(runs.size() == 3);
     for (const auto& [name, dir] : runs) {
@@ -242,7 +224,19 @@ TEST_CASE("channels: SIGTERM during a run on three channels stops every pump, co
         CHECK(record["outcome"] == "ABORTED");
         CHECK(record["safe_stop"]["confirmed_stopped"] == true);
     }
-    const auto err = read_text(tmp.path / "stderr.txt");
+    const auto err = run.err();
     for (const char* ch : {"[A] pump left stopped (confirmed)", "[B] pump left stopped (confirmed)", "[C] pump left stopped (confirmed)"})
         CHECK(err.find(ch) != std::string::npos);
+}
+
+TEST_CASE("channels: pumprig probe identifies every channel's pump and meter") {
+    auto r = test::run_command({pumprig_binary(), "probe", "--rig", source() + "/rig/sim-3ch.json"}, 120s);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    for (const char* s : {"channel A\n", "channel B\n", "channel C\n", "serial SIM0101", "serial SIM0102", "serial SIM0103", "SN=LF0001",
+                          "SN=LF0002", "SN=LF0003"})
+        CHECK(r.out.find(s) != std::string::npos);
+    std::size_t ok = 0;
+    for (auto at = r.out.find("probe   OK"); at != std::string::npos; at = r.out.find("probe   OK", at + 1)) ++ok;
+    CHECK(ok == 3);
 }

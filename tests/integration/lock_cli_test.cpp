@@ -20,45 +20,6 @@ using namespace pumprig::peertest;
 
 namespace {
 
-// pumprig run in the background, output to files, ended by pid (never by name).
-class BackgroundRun {
-public:
-    BackgroundRun(const std::vector<std::string>& argv, const fs::path& out_dir) : out_(out_dir / "stdout"), err_(out_dir / "stderr") {
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int rc = posix_spawn(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&fa);
-        REQUIRE(rc == 0);
-    }
-    ~BackgroundRun() {
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    pid_t pid() const { return pid_; }
-    void signal(int sig) const { kill(pid_, sig); }
-    // Waits for the process (bounded by the test's own limit); returns its exit code, or
-    // 128 + signal when killed.
-    int wait() {
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::string err() const { return read_text(err_); }
-
-private:
-    pid_t pid_ = -1;
-    fs::path out_, err_;
-};
-
 // Until the lock file names `pid` as its holder (bounded): the first run holds the bench.
 bool lock_held_by(const fs::path& lock_file, pid_t pid, std::chrono::seconds bound) {
     const auto deadline = std::chrono::steady_clock::now() + bound;
