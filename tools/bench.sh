@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds pumprig-bench in Release (build-bench/) and runs it on the simulated bench; the table
 # goes to stdout and replaces the one between the bench markers in docs/performance.md.
-#   tools/bench.sh            the full run (about 4 minutes; item 5 alone takes 2 minutes)
+#   tools/bench.sh            the full run (about 7 minutes; item 5 alone takes 4: two 2-minute runs)
 #   tools/bench.sh --quick    a few hundred iterations per item (about 10 s), docs left alone
 # Other options are passed to pumprig-bench (e.g. --only 1,2). PUMPRIG_BENCH_BUILD picks the build folder.
 set -euo pipefail

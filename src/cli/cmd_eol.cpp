@@ -23,6 +23,7 @@
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
+#include "cli/lock_bench.hpp"
 #include "cli/rig_option.hpp"
 #include "history/results_store.hpp"
 #include "report/recorder.hpp"
@@ -307,16 +308,10 @@ int cmd_eol(int argc, char** argv) {
     std::signal(SIGINT, on_eol_signal);
     std::signal(SIGTERM, on_eol_signal);
     std::optional<bench::BenchLock> lock;
-    const bool any_to_test = std::any_of(units.begin(), units.end(), [](const Unit& u) { return !u.finished(); });
-    if (any_to_test && bench::rig_needs_lock(*rig)) {
-        bench::LockOptions lo;
-        lo.wait = wait;
-        lo.command = command_line(argc, argv);
-        lo.give_up = [] { return g_eol_stop.load(); };
-        lo.on_wait = [](const bench::LockHolder& h) { std::cerr << "pumprig eol: waiting for the bench, held by " << h.describe() << "\n"; };
-        auto l = bench::BenchLock::acquire(*rig, lo);
+    if (std::any_of(units.begin(), units.end(), [](const Unit& u) { return !u.finished(); })) {
+        auto l = lock_bench("eol", *rig, argc, argv, wait, [] { return g_eol_stop.load(); });
         if (!l) return fail_all("bench-lock", l.error().message, kExitBenchError);
-        lock.emplace(std::move(*l));
+        lock = std::move(*l);
     }
 
     std::mutex out_mutex;

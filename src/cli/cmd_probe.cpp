@@ -9,6 +9,7 @@
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
+#include "cli/lock_bench.hpp"
 #include "cli/rig_option.hpp"
 #include "meter/total_tracker.hpp"
 
@@ -42,16 +43,10 @@ int cmd_probe(int argc, char** argv) {
     }
     // A probe says HELLO, which ends the session of a run in progress: it takes the bench
     // lock like a run, and is refused at once (naming the holder) when the bench is busy.
-    std::optional<bench::BenchLock> bench_lock;
-    if (bench::rig_needs_lock(*rig)) {
-        bench::LockOptions lo;
-        for (int i = 0; i < argc; ++i) lo.command += std::string(i ? " " : "pumprig ") + argv[i];
-        auto l = bench::BenchLock::acquire(*rig, lo);
-        if (!l) {
-            std::cerr << "pumprig probe: " << l.error().message << "\n";
-            return kExitBenchError;
-        }
-        bench_lock.emplace(std::move(*l));
+    auto bench_lock = lock_bench("probe", *rig, argc, argv, false);
+    if (!bench_lock) {
+        std::cerr << "pumprig probe: " << bench_lock.error().message << "\n";
+        return kExitBenchError;
     }
     bench::BenchOptions bo;
     bo.seed = args.seed;

@@ -15,6 +15,7 @@
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
+#include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
@@ -132,19 +133,10 @@ int cmd_run(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     // One run per bench at a time (hardware, ser2net, a separately started simulator); the
     // lock is held until this process ends, however it ends (src/bench/bench_lock.hpp).
-    std::optional<bench::BenchLock> bench_lock;
-    if (bench::rig_needs_lock(*rig)) {
-        bench::LockOptions lo;
-        lo.wait = vm.count("wait") > 0;
-        for (int i = 0; i < argc; ++i) lo.command += std::string(i ? " " : "pumprig ") + argv[i];
-        lo.give_up = [] { return g_stop.load(); };
-        lo.on_wait = [](const bench::LockHolder& h) { std::cerr << "pumprig run: waiting for the bench, held by " << h.describe() << "\n"; };
-        auto l = bench::BenchLock::acquire(*rig, lo);
-        if (!l) {
-            std::cerr << "pumprig run: " << l.error().message << "\n";
-            return kExitBenchError;
-        }
-        bench_lock.emplace(std::move(*l));
+    auto bench_lock = lock_bench("run", *rig, argc, argv, vm.count("wait") > 0, [] { return g_stop.load(); });
+    if (!bench_lock) {
+        std::cerr << "pumprig run: " << bench_lock.error().message << "\n";
+        return kExitBenchError;
     }
     const bool tty = isatty(STDERR_FILENO);
     const std::size_t channels = std::max<std::size_t>(1, rig->channels.size());

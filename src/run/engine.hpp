@@ -16,6 +16,7 @@
 #include "scenario/expected.hpp"
 #include "scenario/scenario.hpp"
 #include "verify/checks.hpp"
+#include "verify/iec60601.hpp"
 
 namespace pumprig::run {
 
@@ -70,5 +71,9 @@ struct RecordedRun {
     BenchTime last_data{};   // last instant with data (run end, or where it was cut)
 };
 std::vector<verify::CheckResult> judge(const scenario::Scenario& scenario, const RecordedRun& run);
+// The IEC 60601-2-24 analysis parameters of an accuracy check: what judge() judges with and
+// what the report draws.
+verify::IecParams iec_params(const scenario::Scenario& scenario, const scenario::AccuracyCheck& check,
+                             std::vector<std::string> requirements);
 
 }  // namespace pumprig::run

@@ -118,6 +118,27 @@ std::vector<verify::ExpectedReport> expected_reports(const scenario::ExpectedPla
 
 }  // namespace
 
+verify::IecParams iec_params(const scenario::Scenario& sc, const scenario::AccuracyCheck& a, std::vector<std::string> requirements) {
+    verify::IecParams p;
+    p.sample_interval = a.sample_interval;
+    p.windows = a.windows;
+    p.startup_period = a.startup_period;
+    p.analysis_start = a.startup_period;
+    p.analysis_end = a.startup_period + a.analysis_period;
+    p.mean_error_limit_pct = a.mean_error_limit ? std::optional<double>(a.mean_error_limit->value) : std::optional<double>(sc.pump.accuracy.value);
+    if (a.trumpet_max_limit || a.trumpet_min_limit) {
+        for (const auto& w : a.windows) {
+            verify::TrumpetLimit l;
+            l.window = w;
+            if (a.trumpet_max_limit) l.max_pct = a.trumpet_max_limit->value;
+            if (a.trumpet_min_limit) l.min_pct = a.trumpet_min_limit->value;
+            p.trumpet_limits.push_back(l);
+        }
+    }
+    p.requirements = std::move(requirements);
+    return p;
+}
+
 std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const RecordedRun& run) {
     std::vector<verify::CheckResult> out;
     const auto plan = scenario::expand(sc, run.times);
@@ -244,24 +265,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
                     for (auto& r2 : verify::check_reservoir(run.samples, plan.segments, run.statuses, p)) out.push_back(std::move(r2));
                 },
                 [&](const scenario::AccuracyCheck& a) {
-                    verify::IecParams p;
-                    p.sample_interval = a.sample_interval;
-                    p.windows = a.windows;
-                    p.startup_period = a.startup_period;
-                    p.analysis_start = a.startup_period;
-                    p.analysis_end = a.startup_period + a.analysis_period;
-                    p.mean_error_limit_pct = a.mean_error_limit ? std::optional<double>(a.mean_error_limit->value)
-                                                                : std::optional<double>(sc.pump.accuracy.value);
-                    if (a.trumpet_max_limit || a.trumpet_min_limit) {
-                        for (const auto& w : a.windows) {
-                            verify::TrumpetLimit l;
-                            l.window = w;
-                            if (a.trumpet_max_limit) l.max_pct = a.trumpet_max_limit->value;
-                            if (a.trumpet_min_limit) l.min_pct = a.trumpet_min_limit->value;
-                            p.trumpet_limits.push_back(l);
-                        }
-                    }
-                    p.requirements = reqs(c);
+                    const verify::IecParams p = iec_params(sc, a, reqs(c));
                     const BenchTime start = resolve(sc, run, a.from);
                     const FlowRate rate = plan.rate_at(start + Millis{1});
                     if (rate.ul_per_h <= 0) {

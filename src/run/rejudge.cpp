@@ -200,20 +200,13 @@ void override_tolerance(scenario::Scenario& sc, double percent) {
 }
 
 std::vector<verify::IecAnalysis> iec_analyses(const scenario::Scenario& sc, const RecordedRun& run) {
-    // Same parameters as judge() builds for an AccuracyCheck (src/run/judge.cpp).
+    // The parameters judge() uses (iec_params), so the curves drawn are the ones judged.
     std::vector<verify::IecAnalysis> out;
     const auto plan = scenario::expand(sc, run.times);
     for (const auto& c : sc.checks) {
         const auto* a = std::get_if<scenario::AccuracyCheck>(&c.spec);
         if (!a || !c.enabled) continue;
-        verify::IecParams p;
-        p.sample_interval = a->sample_interval;
-        p.windows = a->windows;
-        p.startup_period = a->startup_period;
-        p.analysis_start = a->startup_period;
-        p.analysis_end = a->startup_period + a->analysis_period;
-        p.mean_error_limit_pct = a->mean_error_limit ? std::optional<double>(a->mean_error_limit->value) : std::optional<double>(sc.pump.accuracy.value);
-        p.requirements = c.requirements;
+        const verify::IecParams p = iec_params(sc, *a, c.requirements);
         const BenchTime start = resolve(sc, run, a->from);
         const FlowRate rate = plan.rate_at(start + Millis{1});
         if (rate.ul_per_h <= 0 || !verify::validate(p)) continue;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -475,7 +476,7 @@ private:
             if (!valid_label(*label) || *label == "start" || *label == "end")
                 error_at_value(ptr + "/label", "expected a label: a letter, then letters, digits, '_', '-' or '.', "
                                                "and not \"start\" or \"end\"; got \"" + *label + "\"");
-            else if (!labels_.insert(*label).second)
+            else if (!labels_.emplace(*label, scenario_.steps.size()).second)
                 error_at_value(ptr + "/label", "label \"" + *label + "\" is used by an earlier step; expected a unique label");
             step.label = *label;
         }
@@ -694,10 +695,40 @@ private:
             error_at_key(ptr + "/timeout", "\"timeout\" belongs with \"until_event\" only");
         }
         if (w.duration && w.duration->count() <= 0) error_at_value(ptr + "/for", "expected a duration above 0");
+        // A single wait is bounded so that a typo ("100000 d") is an error, not a run that
+        // never ends: 400 days is past any refill interval (1 to 3 months) and, in virtual
+        // time, about an hour of wall time at 1 s sampling. Longer stretches take several waits.
+        if (w.duration && *w.duration > kMaxWait)
+            error_at_value(ptr + "/for", "expected a duration up to 400 d (split a longer stretch into several waits)");
         return w;
     }
 
     // ------------------------------------------------------------------ checks
+
+    static constexpr Millis kMaxWait{400LL * 24 * 3600 * 1000};
+
+    // A window whose end comes before its start measures nothing (or a negative volume): said
+    // where it is written, for what can be ordered without running (labels by their steps'
+    // order, offsets from the start, "end"). A label against an offset is left to the run.
+    void window_order(const TimeRef& from, const TimeRef& to, const std::string& ptr, bool strictly_after) {
+        using K = TimeRef::Kind;
+        const std::string to_ptr = ptr + "/to";
+        const char* want = strictly_after ? "expected a point after \"from\"" : "expected a point at or after \"from\"";
+        if (from.kind == K::End && to.kind != K::End) {
+            error_at_value(to_ptr, std::string(want) + " (\"from\" is \"end\")");
+        } else if (from.kind == K::Label && to.kind == K::Label && labels_.count(from.label) && labels_.count(to.label)) {
+            const auto a = labels_.at(from.label), b = labels_.at(to.label);
+            if (b < a || (strictly_after && a == b))
+                error_at_value(to_ptr, std::string(want) + ": step \"" + to.label + "\" is " + (a == b ? "the same step as" : "before") +
+                                           " step \"" + from.label + "\"");
+        } else if (from.kind == K::FromStart && to.kind == K::FromStart) {
+            if (to.offset < from.offset || (strictly_after && to.offset == from.offset))
+                error_at_value(to_ptr, std::string(want) + " (" + std::to_string(to.offset.count()) + " ms from the start is not after " +
+                                           std::to_string(from.offset.count()) + " ms)");
+        } else if (strictly_after && from.kind == K::End && to.kind == K::End) {
+            error_at_value(to_ptr, std::string(want) + " (both are \"end\")");
+        }
+    }
 
     std::optional<TimeRef> time_ref(const json& obj, const std::string& ptr, std::string_view key) {
         const std::string expected =
@@ -757,6 +788,7 @@ private:
             VolumeCheck s;
             s.from = time_ref(v, ptr, "from").value_or(s.from);
             s.to = time_ref(v, ptr, "to").value_or(s.to);
+            window_order(s.from, s.to, ptr, true);
             s.tolerance = tolerance(v, ptr);
             c.spec = s;
         } else if (*kind == "rate") {
@@ -772,6 +804,7 @@ private:
                 s.event = parse_event_match(*ev, ptr + "/event");
             s.from = time_ref(v, ptr, "from").value_or(s.from);
             s.to = time_ref(v, ptr, "to").value_or(s.to);
+            window_order(s.from, s.to, ptr, false);
             c.spec = s;
         } else if (*kind == "no_unexpected_alarms") {
             extend({"allowed"});
@@ -852,7 +885,7 @@ private:
     detail::PositionMap positions_;
     std::vector<Diagnostic> diags_;
     Scenario scenario_;
-    std::set<std::string> labels_;
+    std::map<std::string, std::size_t> labels_;  // label -> index of its step, for window order
     std::vector<std::pair<std::string, std::string>> pending_range_;
     // What the pump holds at this point of the scenario, following steps expected to succeed.
     std::optional<Concentration> concentration_in_force_;
