@@ -8,6 +8,7 @@
 
 #include "history/results_store.hpp"
 #include "history_postgres.hpp"
+#include "support/files.hpp"
 
 using namespace pumprig;
 using namespace pumprig::history;
@@ -16,18 +17,10 @@ namespace fs = std::filesystem;
 namespace {
 
 struct SqliteBackend {
-    fs::path dir;
-    SqliteBackend() {
-        char tmpl[] = "/tmp/pumprig-hist-XXXXXX";
-        dir = mkdtemp(tmpl);
-    }
-    ~SqliteBackend() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
+    test::TempDir tmp;
     bool ok() const { return true; }
     std::string problem() const { return {}; }
-    std::string connection() const { return "sqlite:" + (dir / "history.sqlite").string(); }
+    std::string connection() const { return "sqlite:" + (tmp.path / "history.sqlite").string(); }
 };
 
 struct PostgresBackend {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "meter_fixtures.hpp"
+#include "support/files.hpp"
 #include "support/run_command.hpp"
 
 namespace pumprig::peertest {
@@ -29,17 +30,7 @@ inline std::string pumprig_binary() { return test::env_or("PUMPRIG_BINARY", PUMP
 inline std::string sim_binary() { return test::env_or("PUMPRIG_SIM_BINARY", PUMPRIG_BUILD_DIR "/pumprig-sim"); }
 inline std::string python() { return test::env_or("PUMPRIG_PYTHON", "/usr/bin/python3"); }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/pumprig-peer-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using test::TempDir;
 
 inline std::string read_text(const fs::path& p) {
     std::ifstream in(p);

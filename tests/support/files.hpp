@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace pumprig::test {
@@ -13,7 +14,9 @@ struct TempDir {
     std::filesystem::path path;
     TempDir() {
         char tmpl[] = "/tmp/pumprig-test-XXXXXX";
-        path = mkdtemp(tmpl);
+        // A test without its folder cannot mean anything: fail it (doctest reports the throw).
+        if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a temporary folder under /tmp");
+        path = tmpl;
     }
     ~TempDir() {
         std::error_code ec;

@@ -10,24 +10,14 @@
 #include <fstream>
 
 #include "history/results_store.hpp"
+#include "support/files.hpp"
 
 using namespace pumprig;
 using namespace pumprig::history;
 namespace fs = std::filesystem;
+using pumprig::test::TempDir;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/pumprig-history-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 RunRecord sample_run(const std::string& serial) {
     RunRecord r;

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "pump/driver/pump_key.hpp"
+#include "support/files.hpp"
 
 using namespace pumprig;
 using namespace pumprig::pump;
@@ -16,21 +17,13 @@ namespace {
 
 const std::string kKeyHex = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "pumprig-key-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::filesystem::path write(const std::string& name, const std::string& text, mode_t mode) {
-        const auto file = path / name;
-        std::ofstream(file) << text;
-        REQUIRE(::chmod(file.c_str(), mode) == 0);
-        return file;
-    }
-};
+// A key file with the given permissions in a temporary folder.
+std::filesystem::path write_key_file(const pumprig::test::TempDir& dir, const std::string& text, mode_t mode) {
+    const auto file = dir.path / "pump.key";
+    std::ofstream(file) << text;
+    REQUIRE(::chmod(file.c_str(), mode) == 0);
+    return file;
+}
 
 void check_no_key_text(const Error& e) {
     const auto text = e.describe();
@@ -69,8 +62,8 @@ TEST_CASE("pump key from hex refuses wrong length and non-hex without quoting th
 }
 
 TEST_CASE("pump key file with mode 0644 is refused naming the file and mode") {
-    TempDir dir;
-    const auto file = dir.write("pump.key", kKeyHex + "\n", 0644);
+    pumprig::test::TempDir dir;
+    const auto file = write_key_file(dir, kKeyHex + "\n", 0644);
     const auto key = PumpKey::from_file(file);
     REQUIRE_FALSE(key);
     CHECK(key.error().kind == ErrorKind::BadInput);
@@ -80,16 +73,16 @@ TEST_CASE("pump key file with mode 0644 is refused naming the file and mode") {
 }
 
 TEST_CASE("pump key file with mode 0600 is accepted with surrounding whitespace") {
-    TempDir dir;
-    const auto file = dir.write("pump.key", "\n  " + kKeyHex + "  \n\n", 0600);
+    pumprig::test::TempDir dir;
+    const auto file = write_key_file(dir, "\n  " + kKeyHex + "  \n\n", 0600);
     const auto key = PumpKey::from_file(file);
     REQUIRE(key);
     CHECK(key->bytes()[16] == 0x10);
 }
 
 TEST_CASE("pump key file with bad content names the file but not the content") {
-    TempDir dir;
-    const auto file = dir.write("pump.key", kKeyHex + "00", 0600);
+    pumprig::test::TempDir dir;
+    const auto file = write_key_file(dir, kKeyHex + "00", 0600);
     const auto key = PumpKey::from_file(file);
     REQUIRE_FALSE(key);
     CHECK(key.error().message.find(file.string()) != std::string::npos);

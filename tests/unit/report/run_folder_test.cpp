@@ -5,24 +5,14 @@
 #include <fstream>
 
 #include "report/run_folder.hpp"
+#include "support/files.hpp"
 
 using namespace pumprig;
 using namespace pumprig::report;
 namespace fs = std::filesystem;
+using pumprig::test::TempDir;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/pumprig-report-test-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
