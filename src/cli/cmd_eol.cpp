@@ -24,6 +24,7 @@
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
 #include "cli/lock_bench.hpp"
+#include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
 #include "history/results_store.hpp"
 #include "report/recorder.hpp"
@@ -141,18 +142,9 @@ int cmd_eol(int argc, char** argv) {
         ("rt-priority", po::value(&rt_priority)->default_value(0),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)");
     args.add_to(desc);
+    std::vector<std::string> positional;
     po::variables_map vm;
-    try {
-        po::store(po::parse_command_line(argc, argv, desc), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "pumprig eol: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    if (vm.count("help")) {
-        std::cout << desc << "\n";
-        return kExitPass;
-    }
+    if (auto done = parse_args(argc, argv, "eol", desc, positional, vm, 0)) return *done;
     wait = vm.count("wait") > 0;
     station = trim(station);
     operator_name = trim(operator_name);

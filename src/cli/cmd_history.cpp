@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/parse_args.hpp"
 #include "history/results_store.hpp"
 #include "report/run_folder.hpp"
 
@@ -21,24 +22,10 @@ int cmd_history(int argc, char** argv) {
         ("history", po::value(&history_conn),
          "results history: sqlite:FILE (default sqlite:reports/history.sqlite, or $PUMPRIG_HISTORY), postgresql://... or \"host=... dbname=...\"")
         ("csv", po::value(&csv_file), "also write every measurement of these runs to this CSV file");
-    po::options_description hidden;
-    hidden.add_options()("serial", po::value(&serial));
-    po::positional_options_description pos;
-    pos.add("serial", 1);
-    po::options_description all;
-    all.add(desc).add(hidden);
+    std::vector<std::string> positional;
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "pumprig history: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    if (vm.count("help")) {
-        std::cout << desc << "\n";
-        return kExitPass;
-    }
+    if (auto done = parse_args(argc, argv, "history", desc, positional, vm, 1)) return *done;
+    if (!positional.empty()) serial = positional[0];
     if (serial.empty()) {
         std::cerr << "pumprig history: give the unit's serial number, e.g. pumprig history SN0001\n";
         return kExitBadInput;

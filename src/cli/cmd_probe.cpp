@@ -10,6 +10,7 @@
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
 #include "cli/lock_bench.hpp"
+#include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
 #include "meter/total_tracker.hpp"
 
@@ -24,18 +25,9 @@ int cmd_probe(int argc, char** argv) {
     desc.add_options()("help,h", "show this help")(
         "readings", po::value(&readings)->default_value(3), "meter readings to print, 1 s of bench time apart");
     args.add_to(desc);
+    std::vector<std::string> positional;
     po::variables_map vm;
-    try {
-        po::store(po::parse_command_line(argc, argv, desc), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "pumprig probe: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    if (vm.count("help")) {
-        std::cout << desc << "\n";
-        return kExitPass;
-    }
+    if (auto done = parse_args(argc, argv, "probe", desc, positional, vm, 0)) return *done;
     auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
     if (!rig) {
         std::cerr << "pumprig probe: " << rig.error().message << "\n";
