@@ -206,17 +206,8 @@ public:
             t_ += Millis{1000};
             auto reading = driver_.read();
             if (!reading) continue;
-            const auto u = tracker_.update(*reading);
-            verify::Sample s;
-            s.t = t_;
-            s.total = u.total;
-            s.flow = reading->flow;
-            s.status = reading->status;
-            s.counter = reading->sample;
-            s.stale = u.stale;
-            s.valid = reading->valid && !u.stale;
-            samples_.push_back(s);
-            recorder_.sample(s);
+            // The run engine's own sample path (Runner::sample_once): to_sample, then the record.
+            recorder_.sample(run::to_sample(t_, *reading, tracker_.update(*reading)));
             ++ok;
         }
         return ok;
@@ -228,7 +219,6 @@ private:
     meter::MeterDriver driver_;
     report::RunRecorder recorder_;
     meter::TotalTracker tracker_;
-    std::vector<verify::Sample> samples_;  // the engine keeps every sample for the checks
     BenchTime t_{std::chrono::hours(24 * 20454)};
 };
 

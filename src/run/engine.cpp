@@ -33,6 +33,18 @@ const char* to_string(Outcome o) {
     return "ERROR";
 }
 
+verify::Sample to_sample(BenchTime t, const meter::MeterReading& reading, const meter::TotalTracker::Update& total) {
+    verify::Sample s;
+    s.t = t;
+    s.total = total.total;
+    s.flow = reading.flow;
+    s.status = reading.status;
+    s.counter = reading.sample;
+    s.stale = total.stale;
+    s.valid = reading.valid && !total.stale;
+    return s;
+}
+
 namespace {
 
 constexpr long long kDayMs = 86'400'000LL;
@@ -225,15 +237,7 @@ Result<void> Runner::sample_once() {
         rec_.trace(t, "meter", false, "read failed: " + r.error().describe());
         return {};
     }
-    const auto u = tracker_.update(*r);
-    verify::Sample s;
-    s.t = t;
-    s.total = u.total;
-    s.flow = r->flow;
-    s.status = r->status;
-    s.counter = r->sample;
-    s.stale = u.stale;
-    s.valid = r->valid && !u.stale;
+    const verify::Sample s = to_sample(t, *r, tracker_.update(*r));
     // Samples go to disk only: a run of days keeps its memory flat, and the checks read the
     // samples back from the record at the end, exactly as `pumprig report` does.
     last_sample_ = s;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/bench.hpp"
+#include "meter/total_tracker.hpp"
 #include "report/recorder.hpp"
 #include "scenario/expected.hpp"
 #include "scenario/scenario.hpp"
@@ -54,6 +55,10 @@ struct RunResult {
     std::string error;        // why the run ended early (Error/Aborted)
     bench::SafeStopReport safe_stop;
 };
+
+// A meter reading as the record keeps it: the total unwrapped by the tracker, a stale reading
+// (the meter's counter did not move) never valid.
+verify::Sample to_sample(BenchTime t, const meter::MeterReading& reading, const meter::TotalTracker::Update& total);
 
 // Runs one scenario on an open bench. Never throws for device trouble: a bench failure ends
 // the run as Error with what was measured until then kept and judged.
