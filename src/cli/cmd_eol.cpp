@@ -18,7 +18,6 @@
 #include <iostream>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
@@ -29,6 +28,7 @@
 #include "history/results_store.hpp"
 #include "report/recorder.hpp"
 #include "report/run_folder.hpp"
+#include "run/channels.hpp"
 #include "run/engine.hpp"
 #include "run/rejudge.hpp"
 #include "scenario/scenario.hpp"
@@ -306,7 +306,11 @@ int cmd_eol(int argc, char** argv) {
         lock = std::move(*l);
     }
 
-    std::mutex out_mutex;
+    std::mutex out_mutex;  // channels run in threads; their lines must not interleave
+    auto say = [&out_mutex, multi](const std::string& channel, const std::string& line) {
+        std::lock_guard l(out_mutex);
+        std::cerr << "  " << (multi ? "[" + channel + "] " : "") << line << "\n";
+    };
     std::vector<report::JUnitSuite> suites;
     for (const auto& sc : scenarios) {
         if (std::all_of(units.begin(), units.end(), [](const Unit& u) { return u.finished(); })) break;
@@ -334,73 +338,58 @@ int cmd_eol(int argc, char** argv) {
         for (auto& u : units)
             if (u.finished() && (*benches)[u.index].bench) (*benches)[u.index].bench->reset();
 
-        auto test_unit = [&](Unit& u) {
-            auto say = [&](const std::string& line) {
-                std::lock_guard l(out_mutex);
-                std::cerr << "  " << (multi ? "[" + u.channel + "] " : "") << line << "\n";
-            };
-            auto& cb = (*benches)[u.index];
-            if (!cb.bench) {
-                u.station_error = cb.bench.error().message;
-                return;
-            }
-            auto& bench = **cb.bench;
-            // The serial check: the pump's own HELLO, before anything is sent that needs a session.
+        // The serial check, on the channel's own thread: the pump's own HELLO, before anything
+        // is sent that needs a session. A unit that fails it is not run.
+        auto serial_check = [&](std::size_t i, bench::Bench& bench) {
+            auto& u = units[i];
             auto id = bench.pump().hello();
             if (!id) {
                 u.station_error = "pump did not identify itself: " + id.error().describe();
-                cb.bench->reset();
-                return;
+                return false;
             }
             u.record.reported_serial = id->serial;
             u.record.model = id->model;
             u.record.firmware = id->firmware;
             if (id->serial != u.serial) {
                 const std::string reason = "the pump reports serial " + id->serial + ", not " + u.serial;
-                say(reason + " (wrong unit on the bench, or a mistyped serial)");
+                say(u.channel, reason + " (wrong unit on the bench, or a mistyped serial)");
                 u.failed_early = {"serial-mismatch", reason};
-                cb.bench->reset();
-                return;
+                return false;
             }
             u.record.tested = true;
-            run::RunOptions ro;
-            ro.out_root = out;
-            ro.seed = args.seed;
-            ro.stop_requested = &g_eol_stop;
-            ro.rig_file = args.rig;
-            ro.trace = &relays[u.index];
-            ro.realtime_priority = rt_priority;
-            ro.log = say;
-            run::RunResult r;
-            try {
-                r = run::run_scenario(bench, sc, ro);
-            } catch (const std::exception& e) {
-                r.outcome = run::Outcome::Error;
-                r.error = std::string("internal error: ") + e.what();
+            return true;
+        };
+        run::RunOptions ro;
+        ro.out_root = out;
+        ro.seed = args.seed;
+        ro.stop_requested = &g_eol_stop;
+        ro.rig_file = args.rig;
+        ro.realtime_priority = rt_priority;
+        for (auto& cr : run::run_on_channels(*benches, sc, ro, relays, say, serial_check)) {
+            if (!cr.ran) continue;
+            auto& u = *std::find_if(units.begin(), units.end(), [&](const Unit& x) { return x.channel == cr.channel; });
+            const auto& r = cr.result;
+            if (r.dir.empty() && r.outcome == run::Outcome::Error) {
+                u.station_error = r.error;  // the channel's links did not open
+                continue;
             }
-            cb.bench->reset();  // this channel is done with the scenario: the others' clock goes on without it
             if (!r.dir.empty()) u.dirs.push_back(r.dir.string());
             for (const auto& c : r.checks) u.checks.emplace_back(sc.name, c);
-            say(std::string(run::to_string(r.outcome)) + "  " + r.dir.string());
-            say("pump left " + (r.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)") : "NOT confirmed stopped: " + r.safe_stop.detail));
+            say(u.channel, std::string(run::to_string(r.outcome)) + "  " + r.dir.string());
+            say(u.channel, "pump left " + (r.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)")
+                                                                         : "NOT confirmed stopped: " + r.safe_stop.detail));
             if (!r.dir.empty()) {
                 run::ReportOptions rep;
                 rep.rejudge = false;
                 rep.fixtures_dir = fixtures;
-                auto built = run::build_reports(r.dir, rep);
-                std::lock_guard l(out_mutex);
-                if (built) suites.push_back(built->junit_suite);
-                else std::cerr << "  report not written: " << built.error().message << "\n";
+                if (auto built = run::build_reports(r.dir, rep)) suites.push_back(built->junit_suite);
+                else say(u.channel, "report not written: " + built.error().message);
             }
             if (r.outcome == run::Outcome::Error || r.outcome == run::Outcome::Aborted) {
                 u.aborted = r.outcome == run::Outcome::Aborted;
                 u.station_error = (u.aborted ? "aborted: " : "bench error: ") + r.error;
             }
-        };
-        std::vector<std::thread> threads;
-        for (auto& u : units)
-            if (!u.finished()) threads.emplace_back(test_unit, std::ref(u));
-        for (auto& t : threads) t.join();
+        }
     }
     if (!junit_file.empty()) {
         if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w)
