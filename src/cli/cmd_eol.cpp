@@ -22,6 +22,7 @@
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
+#include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
@@ -84,18 +85,6 @@ std::string check_reason(const verify::CheckResult& c) {
              (std::isfinite(c.upper) ? fmt(c.upper) : std::string("inf")) + "]";
     if (!c.detail.empty()) s += " (" + c.detail + ")";
     return one_line(s);
-}
-
-std::vector<std::filesystem::path> json_files(const std::filesystem::path& p) {
-    std::vector<std::filesystem::path> out;
-    if (std::filesystem::is_directory(p)) {
-        for (const auto& e : std::filesystem::recursive_directory_iterator(p))
-            if (e.is_regular_file() && e.path().extension() == ".json") out.push_back(e.path());
-        std::sort(out.begin(), out.end());
-    } else {
-        out.push_back(p);
-    }
-    return out;
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -253,18 +242,9 @@ int cmd_eol(int argc, char** argv) {
     };
 
     // Scenarios are checked before anything else is touched: bad input never half-tests a unit.
-    std::vector<scenario::Scenario> scenarios;
-    bool bad = false;
-    for (const auto& f : json_files(scenarios_path)) {
-        auto sc = scenario::parse_scenario_file(f, fixtures);
-        if (!sc) {
-            for (const auto& d : sc.error()) std::cerr << scenario::format(d) << "\n";
-            bad = true;
-            continue;
-        }
-        if (std::find(sc->tags.begin(), sc->tags.end(), "eol") != sc->tags.end()) scenarios.push_back(std::move(*sc));
-    }
-    if (bad) return kExitBadInput;
+    auto loaded = load_scenarios({scenarios_path}, fixtures, {"eol"});
+    if (!loaded) return kExitBadInput;
+    const auto& scenarios = *loaded;
     if (scenarios.empty()) {
         std::cerr << "pumprig eol: no scenario tagged eol in " << scenarios_path << "\n";
         return kExitBadInput;

@@ -15,6 +15,7 @@
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
 #include "cli/commands.hpp"
+#include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
@@ -33,22 +34,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
-
-std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>& paths) {
-    std::vector<std::filesystem::path> out;
-    for (const auto& p : paths) {
-        if (std::filesystem::is_directory(p)) {
-            std::vector<std::filesystem::path> found;
-            for (const auto& e : std::filesystem::recursive_directory_iterator(p))
-                if (e.is_regular_file() && e.path().extension() == ".json") found.push_back(e.path());
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
-        } else {
-            out.push_back(p);
-        }
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -107,23 +92,9 @@ int cmd_run(int argc, char** argv) {
         }
     }
     // Every scenario is checked before the bench is touched: bad input never half-runs a suite.
-    std::vector<scenario::Scenario> scenarios;
-    bool bad = false;
-    for (const auto& f : scenario_files(paths)) {
-        auto sc = scenario::parse_scenario_file(f, fixtures);
-        if (!sc) {
-            for (const auto& d : sc.error()) std::cerr << scenario::format(d) << "\n";
-            bad = true;
-            continue;
-        }
-        if (!tags.empty()) {
-            bool match = false;
-            for (const auto& t : sc->tags) match = match || std::find(tags.begin(), tags.end(), t) != tags.end();
-            if (!match) continue;
-        }
-        scenarios.push_back(std::move(*sc));
-    }
-    if (bad) return kExitBadInput;
+    auto loaded = load_scenarios(paths, fixtures, tags);
+    if (!loaded) return kExitBadInput;
+    const auto& scenarios = *loaded;
     if (scenarios.empty()) {
         std::cerr << "pumprig run: no scenario to run (check the paths and --tags)\n";
         return kExitBadInput;

@@ -936,7 +936,7 @@ ParseResult parse_scenario_file(const std::filesystem::path& file, const std::fi
     return parse_scenario_text(buf.str(), file, fixtures_dir);
 }
 
-std::vector<Diagnostic> validate_path(const std::filesystem::path& path, const std::filesystem::path& fixtures_dir) {
+std::vector<std::filesystem::path> scenario_files(const std::filesystem::path& path, std::vector<Diagnostic>& problems) {
     std::error_code ec;
     std::vector<std::filesystem::path> files;
     if (std::filesystem::is_directory(path, ec)) {
@@ -944,13 +944,18 @@ std::vector<Diagnostic> validate_path(const std::filesystem::path& path, const s
              !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
             if (it->is_regular_file() && it->path().extension() == ".json") files.push_back(it->path());
         std::sort(files.begin(), files.end());
-        if (files.empty()) return {{path, 0, 0, "", "no *.json scenario files in this directory"}};
+        if (files.empty()) problems.push_back({path, 0, 0, "", "no *.json scenario files in this directory"});
     } else if (std::filesystem::exists(path, ec)) {
         files.push_back(path);
     } else {
-        return {{path, 0, 0, "", "no such file or directory; expected a scenario file or a directory of them"}};
+        problems.push_back({path, 0, 0, "", "no such file or directory; expected a scenario file or a directory of them"});
     }
+    return files;
+}
+
+std::vector<Diagnostic> validate_path(const std::filesystem::path& path, const std::filesystem::path& fixtures_dir) {
     std::vector<Diagnostic> all;
+    const auto files = scenario_files(path, all);
     for (const auto& f : files) {
         auto r = parse_scenario_file(f, fixtures_dir);
         if (!r) all.insert(all.end(), r.error().begin(), r.error().end());

@@ -244,6 +244,10 @@ ParseResult parse_scenario_text(std::string_view text, const std::filesystem::pa
 // For `pumprig validate`: a file, or a directory searched recursively for *.json (sorted).
 // Returns every diagnostic of every file; empty means all valid. A path that does not exist
 // gives one diagnostic on it.
+// The scenario files a path names: the file itself, or every *.json below a folder, sorted. A
+// missing path or a folder without scenario files adds a diagnostic to `problems`.
+std::vector<std::filesystem::path> scenario_files(const std::filesystem::path& path, std::vector<Diagnostic>& problems);
+
 std::vector<Diagnostic> validate_path(const std::filesystem::path& path,
                                       const std::filesystem::path& fixtures_dir);
 
