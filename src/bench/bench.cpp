@@ -64,17 +64,12 @@ Result<std::shared_ptr<SharedSimulator>> start_simulator(const RigDescription& r
 }  // namespace
 
 Result<std::unique_ptr<Bench>> Bench::open(const RigDescription& rig, const BenchOptions& options) {
-    const RigDescription first = channel_rigs(rig).front();
-    std::shared_ptr<SharedSimulator> sim;
-    if (rig.simulator.enabled) {
-        // A simulator of one channel: the rig's first.
-        RigDescription one = rig;
-        if (!rig.channels.empty()) one.channels.resize(1);
-        auto s = start_simulator(one, options);
-        if (!s) return std::unexpected(s.error());
-        sim = *s;
-    }
-    return open_channel(first, options, sim);
+    // The rig's first channel alone (a simulator, if any, of that one channel).
+    RigDescription one = rig;
+    if (!rig.channels.empty()) one.channels.resize(1);
+    auto benches = open_channels(one, options);
+    if (!benches) return std::unexpected(benches.error());
+    return std::move(benches->front().bench);
 }
 
 Result<std::vector<ChannelBench>> Bench::open_channels(const RigDescription& rig, const BenchOptions& options) {
