@@ -39,6 +39,9 @@ struct CheckResult {
     double lower = 0;  // acceptance limits on `measured` (may be infinite: one-sided check)
     double upper = 0;
     std::string tolerance;  // how the limits were built: "15 % + 0.25 uL + meter 0.5 % + 0.1 uL/h"
+    // Where the limits come from: "pump ICD 1.3", "IEC 60601-2-24 201.12.1.102", "meter ICD 2",
+    // or "engineering choice: <reason>" where no document states a figure.
+    std::string tolerance_source;
     Verdict verdict = Verdict::Inconclusive;
     std::vector<std::string> requirements;
     std::string detail;  // why, in a sentence: what was missing, which event, which alarm

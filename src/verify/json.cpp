@@ -46,6 +46,7 @@ void to_json(json& j, const CheckResult& r) {
              {"lower", number(r.lower)},
              {"upper", number(r.upper)},
              {"tolerance", r.tolerance},
+             {"tolerance_source", r.tolerance_source},
              {"verdict", r.verdict},
              {"requirements", r.requirements},
              {"detail", r.detail},
@@ -62,6 +63,7 @@ void from_json(const json& j, CheckResult& r) {
     r.lower = number_from(j, "lower", -kInf);
     r.upper = number_from(j, "upper", kInf);
     r.tolerance = j.value("tolerance", "");
+    r.tolerance_source = j.value("tolerance_source", "");
     r.verdict = j.at("verdict").get<Verdict>();
     r.requirements = j.value("requirements", std::vector<std::string>{});
     r.detail = j.value("detail", "");
