@@ -662,6 +662,7 @@ RunResult Runner::run() {
     } else {
         log("cannot read the samples back for judging: " + back.error().describe());
     }
+    data_.complete = ok;
     result.checks = judge(sc_, data_);
     const auto summary = verify::summarise(result.checks);
     if (ok) {
@@ -690,6 +691,7 @@ RunResult Runner::run() {
     record["pump_offset_ms"] = data_.pump_offset.count();
     record["gaps"] = gaps_;
     record["line_tau_ms"] = data_.line_tau.count();
+    record["line_tau_uncertainty"] = data_.line_tau_uncertainty;
     nlohmann::json steps = nlohmann::json::array();
     for (std::size_t i = 0; i < data_.times.steps.size(); ++i) {
         const auto& s = data_.times.steps[i];

@@ -73,7 +73,11 @@ struct RecordedRun {
     scenario::ExecutionTimes times;
     Millis pump_offset{0};   // pump clock minus bench clock (from set_clock or the first status)
     Millis line_tau{20000};
+    double line_tau_uncertainty = 0.5;  // the real line's constant: line_tau x (1 +- this)
     BenchTime last_data{};   // last instant with data (run end, or where it was cut)
+    // The run went through every step and ended normally: events were read up to times.end,
+    // so an event window that closed by then has passed even beyond the last meter sample.
+    bool complete = false;
 };
 std::vector<verify::CheckResult> judge(const scenario::Scenario& scenario, const RecordedRun& run);
 // The IEC 60601-2-24 analysis parameters of an accuracy check: what judge() judges with and

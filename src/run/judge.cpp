@@ -142,9 +142,20 @@ verify::IecParams iec_params(const scenario::Scenario& sc, const scenario::Accur
 std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const RecordedRun& run) {
     std::vector<verify::CheckResult> out;
     const auto plan = scenario::expand(sc, run.times);
-    const verify::PumpClockMapping clock{-run.pump_offset};
+    // The pump clock was set (or first read) at the run's start, or at its last set_clock step:
+    // the mapping's uncertainty grows with the drift allowed since then (clock.drift's too).
+    BenchTime clock_set_at = run.times.start;
+    for (std::size_t i = 0; i < run.times.steps.size() && i < sc.steps.size(); ++i)
+        if (run.times.steps[i].pump_offset && run.times.steps[i].at) clock_set_at = *run.times.steps[i].at;
+    verify::PumpClockMapping clock;
+    clock.pump_to_bench_offset = -run.pump_offset;
+    clock.set_at = clock_set_at;
+    // Events were read until the run's end when it completed: a window closed by then has
+    // passed, even if the last meter sample came a little earlier.
+    const BenchTime events_until = run.complete ? std::max(run.last_data, run.times.end) : run.last_data;
     verify::MeterWindow meter;
     meter.line_tau = run.line_tau;
+    meter.line_tau_uncertainty = run.line_tau_uncertainty;
     const Millis settling = run.line_tau * 5 + sc.settings.sample_period * 2;
     const auto events = verify::dedupe_events(run.events);
 
@@ -195,7 +206,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
                     // When each new step took effect, as the pump reports it (STEP events).
                     verify::EventTimingParams ep;
                     ep.clock = clock;
-                    ep.run_end = run.last_data;
+                    ep.run_end = events_until;
                     int k = 0;
                     for (const auto& ch : plan.step_changes) {
                         verify::RateChange change;
@@ -213,7 +224,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
                     p.meter = meter;
                     p.accuracy = accuracy_of(sc, &b.tolerance);
                     p.clock = clock;
-                    p.run_end = run.last_data;
+                    p.run_end = events_until;
                     int k = 0;
                     for (const auto& eb : plan.boluses) {
                         verify::ExpectedBolus vb;
@@ -238,7 +249,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
                     ee.window_start = resolve(sc, run, e.from);
                     ee.window_end = resolve(sc, run, e.to);
                     ee.requirements = reqs(c);
-                    out.push_back(verify::check_expected_event(events, ee, clock, run.last_data));
+                    out.push_back(verify::check_expected_event(events, ee, clock, events_until));
                 },
                 [&](const scenario::NoUnexpectedAlarmsCheck&) {
                     verify::AlarmCheckParams p;
@@ -298,9 +309,9 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     // other way round (a drifting pump clock fails here instead of shifting expectations).
     verify::ClockCheckParams cp;
     cp.pump_minus_bench = run.pump_offset;
-    cp.from = run.times.start;
-    for (std::size_t i = 0; i < run.times.steps.size() && i < sc.steps.size(); ++i)
-        if (run.times.steps[i].pump_offset && run.times.steps[i].at) cp.from = *run.times.steps[i].at;
+    cp.from = clock_set_at;
+    cp.latency_allowance = clock.read_latency;
+    cp.drift_ppm = clock.drift_ppm;
     cp.requirements = sc.requirements;
     out.push_back(verify::check_pump_clock(run.statuses, cp));
 
@@ -345,7 +356,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
         xp.end = plan.primes[k].end;
         xp.volume = plan.primes[k].volume;
         xp.requirements = sc.requirements;
-        out.push_back(verify::check_priming_report(events, xp, clock, run.last_data));
+        out.push_back(verify::check_priming_report(events, xp, clock, events_until));
     }
 
     // The meter's own health (section 9): a faulty meter is reported as such, and the checks

@@ -159,6 +159,8 @@ Result<LoadedRun> load_run(const fs::path& dir, const fs::path& fixtures_dir) {
     if (!d.commands.empty()) last = std::max(last, d.commands.back().bench_t);
     d.times.end = opt_ms(run.record, "end_ms") ? BenchTime{Millis{*opt_ms(run.record, "end_ms")}} : last;
     d.last_data = d.samples.empty() ? d.times.end : d.samples.back().t;
+    d.complete = run.complete;
+    if (auto u = run.record.find("line_tau_uncertainty"); u != run.record.end() && u->is_number()) d.line_tau_uncertainty = u->get<double>();
 
     if (!d.statuses.empty()) d.times.initial_pump_offset = offset_of(d.statuses.front());
     d.pump_offset = d.times.initial_pump_offset;

@@ -106,7 +106,10 @@ struct AccuracySpec {
 
 // Common window parameters of the meter-based checks.
 struct MeterWindow {
-    Millis line_tau{0};          // fluid line time constant between pump and meter
+    Millis line_tau{0};          // fluid line time constant between pump and meter (the rig's)
+    // The real line's constant lies within line_tau x (1 +- this): the expected meter volume is
+    // taken over that whole range, so a line at either end of it fails nothing (rig "line").
+    double line_tau_uncertainty = 0.5;
     DataQualityLimits quality{};
 };
 
@@ -161,8 +164,7 @@ struct ChangeTimingParams {
     MeterWindow meter{};
     AccuracySpec accuracy{};
     // Extra allowance on top of the computed tolerance (docs/checks.md): sample interval and
-    // tau uncertainty are added by the check itself.
-    double tau_uncertainty_fraction = 0.5;
+    // the line constant's uncertainty (meter.line_tau_uncertainty) are added by the check itself.
     Millis extra_tolerance{0};
 };
 // Where the meter's cumulative total bends: two straight lines fitted to the total before and
@@ -172,8 +174,7 @@ CheckResult check_change_time_meter(std::span<const Sample> samples, const RateC
                                     const ChangeTimingParams& params);
 
 struct EventTimingParams {
-    PumpClockMapping clock{};
-    Millis tolerance = 2s;        // clock mapping and event stamping; see docs/checks.md
+    PumpClockMapping clock{};     // its uncertainty at the expected time is the tolerance
     Millis search = 24h;          // how far from expected_at a STEP event is looked for
     BenchTime run_end{};          // last recorded instant: later windows are INCONCLUSIVE
 };
@@ -197,8 +198,7 @@ struct BolusCheckParams {
     Millis settling{0};              // window end extended by this (several tau)
     MeterWindow meter{};
     AccuracySpec accuracy{};
-    PumpClockMapping clock{};
-    Millis event_tolerance = 2s;     // BOLUS_START time against expected start
+    PumpClockMapping clock{};        // BOLUS_START against the expected start: its uncertainty
     Millis event_search = 1h;        // BOLUS_START looked for within this of the expected start
     BenchTime run_end{};
     ChangeTimingParams meter_timing{};  // for the meter-based start
@@ -296,11 +296,10 @@ struct ClockCheckParams {
     std::string id = "clock.drift";
     Millis pump_minus_bench{0};   // offset pumprig set (or first read) at `from`
     BenchTime from{};             // statuses read after this instant are judged
-    // No ICD figure exists for the pump clock: allow the read latency of one STATUS plus a
-    // crystal's error (100 ppm, twice a common 50 ppm part), so a clock 1 % off fails within
-    // minutes while an honest one never does. docs/checks.md.
-    Millis latency_allowance{2000};
-    double drift_ppm = 100.0;
+    // No ICD figure exists for the pump clock: the same allowance as every event-timing check
+    // (PumpClockMapping): read latency plus 100 ppm of the time since the clock was set.
+    Millis latency_allowance = PumpClockMapping::kReadLatency;
+    double drift_ppm = PumpClockMapping::kDriftPpm;
     std::vector<std::string> requirements;
 };
 // measured: the largest |pump_t - (bench_t + offset)| over the statuses, in s; the limit grows

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "verify/checks.hpp"
+#include "verify/internal.hpp"
 
 namespace pumprig::verify {
 
@@ -18,6 +19,7 @@ CheckResult check_pump_clock(std::span<const PumpStatusRecord> statuses, const C
     std::snprintf(tol, sizeof tol, "%.1f s read latency + %.0f ppm of the time since the clock was set",
                   to_seconds(p.latency_allowance), p.drift_ppm);
     r.tolerance = tol;
+    r.tolerance_source = internal::source::kClock;
     std::size_t n = 0;
     double worst_ratio = -1;
     for (const auto& s : statuses) {

@@ -16,6 +16,12 @@ BenchTime PumpClockMapping::to_bench(double pump_t) const {
     return BenchTime{Millis{ms}} + pump_to_bench_offset;
 }
 
+Millis PumpClockMapping::uncertainty_at(BenchTime t) const {
+    if (!set_at) return read_latency;
+    const double since_ms = std::fabs(static_cast<double>((t - *set_at).count()));
+    return read_latency + Millis{static_cast<Millis::rep>(std::ceil(since_ms * drift_ppm * 1e-6))};
+}
+
 const char* to_string(Verdict v) {
     switch (v) {
         case Verdict::Pass: return "PASS";

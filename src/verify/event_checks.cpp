@@ -11,10 +11,6 @@
 
 namespace pumprig::verify {
 
-namespace {
-constexpr Millis kClockMappingTolerance{2000};
-}
-
 using internal::judge;
 using internal::kInf;
 using internal::make_result;
@@ -62,17 +58,19 @@ CheckResult check_expected_event(std::span<const PumpEventRecord> events,
     r.expected = 1;
     r.lower = 1;
     r.upper = kInf;
-    r.tolerance = "at least one within the window";
+    r.tolerance = "at least one within the window, its edges widened by the clock mapping's uncertainty";
+    r.tolerance_source = internal::source::kClock;
     std::size_t count = 0;
     std::string first;
     for (const auto& e : dedupe_events(events)) {
         if (e.type != x.type || !values_match(e, x.values)) continue;
         const auto t = clock.to_bench(e.pump_t);
         // The pump stamps an event with its own clock, mapped to bench time through an offset
-        // read to the millisecond: an event caused by a command can map a few ms before the
-        // command's bench time. Allow the mapping's tolerance (the one timing checks use) at
-        // both ends of the window.
-        if (t < x.window_start - kClockMappingTolerance || t > x.window_end + kClockMappingTolerance) continue;
+        // read to the millisecond and a clock that may drift: an event caused by a command can
+        // map a few ms before the command's bench time. Allow the mapping's uncertainty (the one
+        // timing checks use) at both ends of the window.
+        if (t < x.window_start - clock.uncertainty_at(x.window_start) || t > x.window_end + clock.uncertainty_at(x.window_end))
+            continue;
         if (count++ == 0)
             first = "n=" + std::to_string(e.n) + " at " + num(seconds(t - x.window_start), 3) +
                     " s into the window";
@@ -96,6 +94,7 @@ CheckResult check_no_unexpected_alarms(std::span<const PumpEventRecord> events,
     r.lower = 0;
     r.upper = 0;
     r.tolerance = "none allowed";
+    r.tolerance_source = "scenario (alarms it expects) and pump ICD 8 (alarm codes)";
     std::size_t count = 0;
     std::string list;
     bool first = true;
@@ -133,9 +132,11 @@ CheckResult check_change_time_event(std::span<const PumpEventRecord> events,
                          change.expected_at - p.search, change.expected_at + p.search,
                          change.requirements);
     r.expected = 0;
-    r.lower = -seconds(p.tolerance);
-    r.upper = seconds(p.tolerance);
-    r.tolerance = "+-" + num(seconds(p.tolerance), 1) + " s (clock mapping and event stamping)";
+    const Millis allowed = p.clock.uncertainty_at(change.expected_at);
+    r.lower = -seconds(allowed);
+    r.upper = seconds(allowed);
+    r.tolerance = "+-" + num(seconds(allowed), 1) + " s (clock mapping: read latency + drift since set)";
+    r.tolerance_source = internal::source::kClock;
     if (change.step <= 0) {
         r.detail = "no step number given: the STEP event cannot be matched";
         return r;
@@ -156,7 +157,7 @@ CheckResult check_change_time_event(std::span<const PumpEventRecord> events,
         }
     }
     if (!best) {
-        if (p.run_end < change.expected_at + p.tolerance) {
+        if (p.run_end < change.expected_at + allowed) {
             r.detail = "no STEP event for step " + want + ", and the run ended before it was due";
         } else {
             r.verdict = Verdict::Fail;
@@ -244,6 +245,7 @@ std::vector<CheckResult> check_command_answers(std::span<const CommandRecord> co
         r.lower = 1;
         r.upper = 1;
         r.tolerance = "first field equal, listed keys equal (numbers as numbers)";
+        r.tolerance_source = "pump ICD 2 (answers; compare numbers, not text)";
         r.measured = answer_matches(c.expected_answer, c.answer) ? 1 : 0;
         judge(r);
         r.detail = c.answer.empty() ? "no answer" : "answer: " + c.answer;

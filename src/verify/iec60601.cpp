@@ -193,6 +193,11 @@ IecAnalysis analyse_iec60601(std::span<const Sample> samples, BenchTime start, F
     a.trumpet = trumpet_curve(std::span<const double>(flow).subspan(i1, i2 - i1), r, s, p.windows);
 
     const BenchTime t1 = start + p.analysis_start, t2 = start + p.analysis_end;
+    // The meter's error, in percent of the set rate, added outside every limit.
+    const double meter_pct = p.meter_reading_pct + 100.0 * p.meter_offset_ul_h / r;
+    const std::string meter_text = " + meter " + num(p.meter_reading_pct, 2) + " % + " + num(p.meter_offset_ul_h, 2) +
+                                   " uL/h (" + num(meter_pct, 2) + " % at this rate)";
+    const std::string source = "IEC 60601-2-24 201.12.1 (accuracy test method); limit pump ICD 9 or the scenario; meter ICD 2";
     const std::string incomplete = "analysis period incomplete: some " + num(minutes(s), 2) +
                                    " min intervals lack valid meter data (gap, invalid or stale "
                                    "readings, or the run ended first)";
@@ -202,12 +207,13 @@ IecAnalysis analyse_iec60601(std::span<const Sample> samples, BenchTime start, F
         c.measured = analysis_complete ? a.mean_error_pct : kNaN;
         c.expected = 0;
         if (p.mean_error_limit_pct) {
-            c.lower = -*p.mean_error_limit_pct;
-            c.upper = *p.mean_error_limit_pct;
-            c.tolerance = "+-" + num(*p.mean_error_limit_pct, 2) + " %";
+            c.lower = -*p.mean_error_limit_pct - meter_pct;
+            c.upper = *p.mean_error_limit_pct + meter_pct;
+            c.tolerance = "+-" + num(*p.mean_error_limit_pct, 2) + " %" + meter_text;
         } else {
             c.tolerance = "report only";
         }
+        c.tolerance_source = source;
         if (!analysis_complete) c.detail = incomplete;
         else {
             judge(c);
@@ -230,11 +236,12 @@ IecAnalysis analyse_iec60601(std::span<const Sample> samples, BenchTime start, F
             c.expected = 0;
             const std::optional<double> limit = lim ? (is_max ? lim->max_pct : lim->min_pct) : std::nullopt;
             if (limit) {
-                (is_max ? c.upper : c.lower) = *limit;
-                c.tolerance = std::string(is_max ? "<= " : ">= ") + num(*limit, 2) + " %";
+                (is_max ? c.upper : c.lower) = *limit + (is_max ? meter_pct : -meter_pct);
+                c.tolerance = std::string(is_max ? "<= " : ">= ") + num(*limit, 2) + " %" + meter_text;
             } else {
                 c.tolerance = "report only";
             }
+            c.tolerance_source = source;
             if (!analysis_complete || tp.window_count == 0) {
                 c.detail = tp.window_count == 0 ? "observation window longer than the analysis period"
                                                 : incomplete;

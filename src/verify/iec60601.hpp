@@ -31,6 +31,10 @@ struct IecParams {
     std::vector<Millis> windows{2min, 5min, 11min, 19min, 31min};  // P
     std::optional<double> mean_error_limit_pct = 15.0;  // |mean error| <= this; empty: report only
     std::vector<TrumpetLimit> trumpet_limits;           // default none: report only
+    // The meter is the balance: its own error widens every limit (never narrows it), as in
+    // every other volume check. Meter ICD section 2: +-0.5 % of reading +-0.1 uL/h.
+    double meter_reading_pct = 0.5;
+    double meter_offset_ul_h = 0.1;
     DataQualityLimits quality{};
     std::vector<std::string> requirements;
 };

@@ -26,6 +26,19 @@ inline Millis millis_from_seconds(double s) {
     return Millis{static_cast<Millis::rep>(s >= 0 ? s * 1000.0 + 0.5 : s * 1000.0 - 0.5)};
 }
 
+// Where tolerances come from (CheckResult::tolerance_source). Each check names its own; these
+// are the ones several checks share.
+namespace source {
+inline constexpr const char* kMeterVolume =
+    "pump ICD 9 (+-15 % of programmed volume, strokes of 0.25 uL); meter ICD 2 (+-0.5 % of reading "
+    "+-0.1 uL/h); rig line constant and its uncertainty";
+inline constexpr const char* kClock =
+    "engineering choice: the ICD states no clock accuracy; 2 s read latency + 100 ppm since the clock "
+    "was set (twice a common 50 ppm crystal), the allowance clock.drift accepts";
+inline constexpr const char* kPrint = "pump ICD 2 (mL printed with 3 decimals) and 9 (whole strokes of 0.25 uL)";
+inline constexpr const char* kExact = "pump ICD: the value is fixed exactly";
+}  // namespace source
+
 // Sum of the rates of the segments in force at t (s <= t < e).
 FlowRate expected_rate_at(std::span<const ExpectedSegment> segments, BenchTime t);
 

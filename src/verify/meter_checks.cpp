@@ -25,10 +25,39 @@ double meter_allowance_ul(const AccuracySpec& acc, double volume_ul, Millis wind
            acc.meter_offset.ul_per_h * hours(window);
 }
 
-std::string volume_tolerance_text(const AccuracySpec& acc) {
+// Tolerance on an expected meter volume v over a window: the pump's delivery accuracy on the
+// programmed quantity, one stroke, and the meter's accuracy on what it reads (up to (1 + d) v).
+double volume_tolerance_ul(const AccuracySpec& acc, double v, Millis window) {
+    const double d = acc.delivery_pct / 100.0;
+    return d * std::abs(v) + acc.stroke.ul + meter_allowance_ul(acc, (1.0 + d) * std::abs(v), window);
+}
+
+std::string line_text(const MeterWindow& m) {
+    if (m.line_tau.count() <= 0 || m.line_tau_uncertainty <= 0) return "";
+    return ", over line tau " + num(seconds(m.line_tau), 1) + " s +-" + num(100.0 * m.line_tau_uncertainty, 0) + " %";
+}
+
+std::string volume_tolerance_text(const AccuracySpec& acc, const MeterWindow& m) {
     return num(acc.delivery_pct, 1) + " % of expected + 1 stroke (" + num(acc.stroke.ul, 2) +
            " uL) + meter " + num(acc.meter_reading_pct, 2) + " % of reading + " +
-           num(acc.meter_offset.ul_per_h, 2) + " uL/h x window";
+           num(acc.meter_offset.ul_per_h, 2) + " uL/h x window" + line_text(m);
+}
+
+// The rig's line constant is itself a measured figure (MeterWindow::line_tau_uncertainty): a
+// quantity that depends on it is taken over that range. Five points span it; the expected
+// volume over a window is smooth in tau.
+template <class F>
+std::pair<double, double> over_line_range(const MeterWindow& m, F f) {
+    double lo = f(m.line_tau), hi = lo;
+    if (m.line_tau.count() > 0 && m.line_tau_uncertainty > 0) {
+        for (int k = 0; k <= 4; ++k) {
+            const double factor = std::max(0.0, 1.0 - m.line_tau_uncertainty + 2.0 * m.line_tau_uncertainty * k / 4.0);
+            const double v = f(Millis{std::llround(static_cast<double>(m.line_tau.count()) * factor)});
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+    }
+    return {lo, hi};
 }
 
 // Meter volume over [a, b], NaN when an edge has no data.
@@ -83,13 +112,14 @@ CheckResult check_delivered_volume(std::span<const Sample> samples,
     const std::string clipped = internal::clip_to_samples(samples, a, b, p.meter.quality.max_gap);
     auto r = make_result(p.id, p.name, "volume", "uL", a, b, p.requirements);
     const Millis tau = p.meter.line_tau;
-    r.expected = (expected_meter_total(expected, b, tau) - expected_meter_total(expected, a, tau)).ul;
+    auto volume = [&](Millis t) { return (expected_meter_total(expected, b, t) - expected_meter_total(expected, a, t)).ul; };
+    r.expected = volume(tau);
     r.measured = meter_volume(samples, a, b);
-    const double tol = p.accuracy.delivery_pct / 100.0 * std::abs(r.expected) +
-                       p.accuracy.stroke.ul + meter_allowance_ul(p.accuracy, r.expected, b - a);
-    r.lower = r.expected - tol;
-    r.upper = r.expected + tol;
-    r.tolerance = volume_tolerance_text(p.accuracy);
+    const auto [lo, hi] = over_line_range(p.meter, volume);
+    r.lower = lo - volume_tolerance_ul(p.accuracy, lo, b - a);
+    r.upper = hi + volume_tolerance_ul(p.accuracy, hi, b - a);
+    r.tolerance = volume_tolerance_text(p.accuracy, p.meter);
+    r.tolerance_source = internal::source::kMeterVolume;
     const auto q = assess_window(samples, a, b, p.meter.quality);
     if (!q.usable) {
         r.verdict = Verdict::Inconclusive;
@@ -121,7 +151,8 @@ std::vector<CheckResult> check_step_rates(std::span<const Sample> samples,
                              "rate", "uL/h", a, b, p.requirements);
         r.tolerance = num(p.accuracy.delivery_pct, 1) + " % of expected + 1 stroke over the "
                       "window + meter " + num(p.accuracy.meter_reading_pct, 2) + " % + " +
-                      num(p.accuracy.meter_offset.ul_per_h, 2) + " uL/h";
+                      num(p.accuracy.meter_offset.ul_per_h, 2) + " uL/h" + line_text(p.meter);
+        r.tolerance_source = internal::source::kMeterVolume;
         if (b <= a) {
             r.detail = "segment not longer than the settling margin (" +
                        num(seconds(p.settling), 1) + " s): no steady part to measure";
@@ -131,14 +162,13 @@ std::vector<CheckResult> check_step_rates(std::span<const Sample> samples,
         const double h = hours(b - a);
         // Expected mean over the same window through the line: after several tau this is the
         // segment's rate; with a short settling margin it still carries the previous rate's tail.
-        r.expected = (expected_meter_total(expected, b, tau) - expected_meter_total(expected, a, tau)).ul / h;
+        auto rate = [&](Millis t) { return (expected_meter_total(expected, b, t) - expected_meter_total(expected, a, t)).ul / h; };
+        r.expected = rate(tau);
         r.measured = meter_volume(samples, a, b) / h;
-        const double tol = p.accuracy.delivery_pct / 100.0 * std::abs(r.expected) +
-                           p.accuracy.stroke.ul / h +
-                           p.accuracy.meter_reading_pct / 100.0 * std::abs(r.expected) +
-                           p.accuracy.meter_offset.ul_per_h;
-        r.lower = r.expected - tol;
-        r.upper = r.expected + tol;
+        // The volume tolerance over the window, per hour of it.
+        const auto [lo, hi] = over_line_range(p.meter, rate);
+        r.lower = lo - volume_tolerance_ul(p.accuracy, lo * h, b - a) / h;
+        r.upper = hi + volume_tolerance_ul(p.accuracy, hi * h, b - a) / h;
         const auto q = assess_window(samples, a, b, p.meter.quality);
         if (!q.usable) {
             r.detail = q.problem;
@@ -240,11 +270,12 @@ CheckResult check_change_time_meter(std::span<const Sample> samples, const RateC
     const double interval_s = slower > 0 ? p.accuracy.stroke.ul / slower * 3600.0
                                          : (faster > 0 ? p.accuracy.stroke.ul / faster * 3600.0 : kInf);
     const double tol_s = std::max(stroke_s, interval_s) + 2.0 * seconds(dt) +
-                         p.tau_uncertainty_fraction * seconds(tau) + seconds(p.extra_tolerance);
+                         p.meter.line_tau_uncertainty * seconds(tau) + seconds(p.extra_tolerance);
     r.lower = -tol_s;
     r.upper = tol_s;
     r.tolerance = "max(stroke / |delta rate|, stroke interval) + 2 sample intervals + " +
-                  num(p.tau_uncertainty_fraction, 2) + " tau";
+                  num(p.meter.line_tau_uncertainty, 2) + " tau";
+    r.tolerance_source = "pump ICD 9 (strokes of 0.25 uL); sample interval; rig line constant uncertainty";
     if (dr <= 0) {
         r.detail = "no rate change expected: its time cannot be measured from the meter";
         return r;
@@ -325,7 +356,9 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
     {
         auto r = make_result(bolus.id + ".volume", "bolus volume (meter, basal subtracted)",
                              "bolus", "uL", s, b, bolus.requirements);
-        const double all = (expected_meter_total(expected, b, tau) - expected_meter_total(expected, s, tau)).ul;
+        auto all_at = [&](Millis t) { return (expected_meter_total(expected, b, t) - expected_meter_total(expected, s, t)).ul; };
+        const double all = all_at(tau);
+        const auto [all_lo, all_hi] = over_line_range(p.meter, all_at);
         // The bolus alone through the line, over the same window.
         const ExpectedSegment alone{s, e, bolus.duration.count() > 0
                                                ? FlowRate{bolus.volume.ul / hours(bolus.duration)}
@@ -338,12 +371,15 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
         const double meter = meter_volume(samples, s, b);
         r.measured = meter - basal_part;
         // The basal under the bolus is as uncertain as any delivery: its 15 % counts too.
-        const double tol = acc.delivery_pct / 100.0 * (std::abs(bolus_part) + std::abs(basal_part)) +
-                           acc.stroke.ul + meter_allowance_ul(acc, all, b - s);
-        r.lower = r.expected - tol;
-        r.upper = r.expected + tol;
+        const double d = acc.delivery_pct / 100.0;
+        const double tol = d * (std::abs(bolus_part) + std::abs(basal_part)) + acc.stroke.ul +
+                           meter_allowance_ul(acc, (1.0 + d) * std::abs(all), b - s);
+        // measured - expected = meter - all: the line's range moves both ends by all's.
+        r.lower = r.expected + (all_lo - all) - tol;
+        r.upper = r.expected + (all_hi - all) + tol;
         r.tolerance = num(acc.delivery_pct, 1) + " % of bolus and basal in the window + 1 stroke + "
-                      "meter accuracy";
+                      "meter accuracy" + line_text(p.meter);
+        r.tolerance_source = internal::source::kMeterVolume;
         const auto q = assess_window(samples, s, b, p.meter.quality);
         if (!q.usable) r.detail = q.problem;
         else {
@@ -372,9 +408,11 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
                              "bolus", "s", s - p.event_search, s + p.event_search,
                              bolus.requirements);
         r.expected = 0;
-        r.lower = -seconds(p.event_tolerance);
-        r.upper = seconds(p.event_tolerance);
-        r.tolerance = "+-" + num(seconds(p.event_tolerance), 1) + " s (clock mapping, stamping)";
+        const Millis allowed = p.clock.uncertainty_at(s);
+        r.lower = -seconds(allowed);
+        r.upper = seconds(allowed);
+        r.tolerance = "+-" + num(seconds(allowed), 1) + " s (clock mapping: read latency + drift since set)";
+        r.tolerance_source = internal::source::kClock;
         if (start_ev) {
             r.measured = seconds(p.clock.to_bench(start_ev->pump_t) - s);
             judge(r);
@@ -402,11 +440,12 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
         r.expected = seconds(bolus.duration);
         // Both ends on the pump clock: the offset cancels; the last stroke may come up to one
         // stroke interval early or late.
-        const double tol = seconds(p.event_tolerance) +
+        const double tol = seconds(p.clock.read_latency) + seconds(bolus.duration) * p.clock.drift_ppm * 1e-6 +
                            (bolus_rate > 0 ? acc.stroke.ul / bolus_rate * 3600.0 : 0.0);
         r.lower = r.expected - tol;
         r.upper = r.expected + tol;
-        r.tolerance = "event tolerance + 1 stroke interval at the bolus rate";
+        r.tolerance = "clock read latency + drift over the duration + 1 stroke interval at the bolus rate";
+        r.tolerance_source = "engineering choice (clock, as clock.drift); pump ICD 9 (strokes of 0.25 uL)";
         if (start_ev && end_copy) {
             r.measured = end_copy->pump_t - start_ev->pump_t;
             judge(r);
@@ -431,6 +470,7 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
         r.lower = r.expected - tol;
         r.upper = r.expected + tol;
         r.tolerance = "1 stroke + 0.5 uL print rounding";
+        r.tolerance_source = internal::source::kPrint;
         std::optional<double> vol_ml = end_copy ? value_number(*end_copy, "vol_ml") : std::nullopt;
         if (vol_ml) {
             r.measured = *vol_ml * 1000.0;
@@ -477,29 +517,47 @@ std::vector<CheckResult> check_reservoir(std::span<const Sample> samples,
     const Millis tau = p.meter.line_tau;
     const auto& acc = p.accuracy;
     // Volume that left the pump but has not reached the meter yet, by the line model.
-    auto in_line = [&](BenchTime t) {
-        return (expected_delivered(expected, t) - expected_meter_total(expected, t, tau)).ul;
+    auto in_line = [&](BenchTime t, Millis line_tau) {
+        return (expected_delivered(expected, t) - expected_meter_total(expected, t, line_tau)).ul;
     };
+    // Delivered = the meter's volume + what is still in the line at the end - at the start; the
+    // line's share is taken over the rig's uncertainty on its constant: {nominal, low, high}.
+    struct Delivered { double nominal, lo, hi; };
     auto delivered_since = [&](BenchTime from, BenchTime to) {
-        return meter_volume(samples, from, to) + in_line(to) - in_line(from);
+        const double meter = meter_volume(samples, from, to);
+        auto at = [&](Millis t) { return meter + in_line(to, t) - in_line(from, t); };
+        const auto [lo, hi] = over_line_range(p.meter, at);
+        return Delivered{at(tau), lo, hi};
     };
-    auto tolerance = [&](double volume_ul, Millis span, int prints) {
-        return acc.delivery_pct / 100.0 * std::abs(volume_ul) + acc.stroke.ul +
-               meter_allowance_ul(acc, volume_ul, span) + prints * p.print_resolution.ul;
+    // The requirement is on the programmed volume (pump ICD 9: +-15 % of programmed volume), not
+    // on the measured one: a pump 14.9 % low must pass. The meter's accuracy is on what it read.
+    auto tolerance = [&](BenchTime from, BenchTime to, double measured_ul, int prints) {
+        const double programmed = (expected_delivered(expected, to) - expected_delivered(expected, from)).ul;
+        const double d = acc.delivery_pct / 100.0;
+        return d * std::abs(programmed) + acc.stroke.ul +
+               meter_allowance_ul(acc, std::max(std::abs(measured_ul), (1.0 + d) * std::abs(programmed)), to - from) +
+               prints * p.print_resolution.ul;
+    };
+    // How far a reading lies out towards the nearer limit (1 at the limit): the worst STATUS.
+    auto out_ratio = [](double measured, double expected, double lower, double upper) {
+        const double room = measured < expected ? expected - lower : upper - expected;
+        return room > 0 ? std::abs(measured - expected) / room : (measured == expected ? 0.0 : kInf);
     };
 
     std::vector<const PumpStatusRecord*> after;
     for (const auto& s : statuses)
         if (s.bench_t > p.refill_at && s.bench_t <= p.window_end) after.push_back(&s);
-    const std::string tol_text = num(acc.delivery_pct, 1) + " % of the volume delivered + 1 stroke "
-                                 "+ meter accuracy + print rounding";
+    const std::string tol_text = num(acc.delivery_pct, 1) + " % of the programmed volume + 1 stroke "
+                                 "+ meter accuracy + print rounding" + line_text(p.meter);
 
     auto res = make_result(p.id + ".res_ml", "reservoir estimate against refill - delivered",
                            "reservoir", "uL", p.refill_at, p.window_end, p.requirements);
     res.tolerance = tol_text;
+    res.tolerance_source = internal::source::kMeterVolume;
     auto dlv = make_result(p.id + ".deliv_ml", "deliv_ml increase against the meter",
                            "reservoir", "uL", p.refill_at, p.window_end, p.requirements);
     dlv.tolerance = tol_text;
+    dlv.tolerance_source = internal::source::kMeterVolume;
 
     if (after.empty()) {
         res.detail = dlv.detail = "no STATUS after the refill within the window";
@@ -514,17 +572,19 @@ std::vector<CheckResult> check_reservoir(std::span<const Sample> samples,
 
     double worst = -1;
     for (const auto* s : after) {
-        const double delivered = delivered_since(p.refill_at, s->bench_t);
+        const auto delivered = delivered_since(p.refill_at, s->bench_t);
         // The estimate never goes below 0 (pump ICD section 5).
-        const double exp_ul = std::max(0.0, p.refill_volume.ul - delivered);
-        const double tol = tolerance(delivered, s->bench_t - p.refill_at, 1);
-        const double ratio = std::abs(s->res_ml * 1000.0 - exp_ul) / tol;
+        const double exp_ul = std::max(0.0, p.refill_volume.ul - delivered.nominal);
+        const double tol = tolerance(p.refill_at, s->bench_t, delivered.nominal, 1);
+        const double lower = std::max(0.0, p.refill_volume.ul - delivered.hi - tol);
+        const double upper = std::max(0.0, p.refill_volume.ul - delivered.lo) + tol;
+        const double ratio = out_ratio(s->res_ml * 1000.0, exp_ul, lower, upper);
         if (ratio > worst) {
             worst = ratio;
             res.measured = s->res_ml * 1000.0;
             res.expected = exp_ul;
-            res.lower = std::max(0.0, exp_ul - tol);
-            res.upper = exp_ul + tol;
+            res.lower = lower;
+            res.upper = upper;
             res.detail = "worst STATUS at " + num(seconds(s->bench_t - p.refill_at), 1) +
                          " s after the refill (" + std::to_string(after.size()) + " checked)";
         }
@@ -545,16 +605,17 @@ std::vector<CheckResult> check_reservoir(std::span<const Sample> samples,
             dlv.verdict = Verdict::Inconclusive;
             return {res, dlv};
         }
-        const double meter = delivered_since(ref->bench_t, s->bench_t);
+        const auto meter = delivered_since(ref->bench_t, s->bench_t);
         const double pump = (s->deliv_ml - ref->deliv_ml) * 1000.0;
-        const double tol = tolerance(meter, s->bench_t - ref->bench_t, 2);
-        const double ratio = std::abs(pump - meter) / tol;
+        const double tol = tolerance(ref->bench_t, s->bench_t, meter.nominal, 2);
+        const double lower = meter.lo - tol, upper = meter.hi + tol;
+        const double ratio = out_ratio(pump, meter.nominal, lower, upper);
         if (ratio > worst) {
             worst = ratio;
             dlv.measured = pump;
-            dlv.expected = meter;
-            dlv.lower = meter - tol;
-            dlv.upper = meter + tol;
+            dlv.expected = meter.nominal;
+            dlv.lower = lower;
+            dlv.upper = upper;
             dlv.detail = "worst STATUS at " + num(seconds(s->bench_t - ref->bench_t), 1) +
                          " s after the first STATUS following the refill";
         }

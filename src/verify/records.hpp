@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,24 @@ struct CommandRecord {
 
 // Pump clock to bench time: bench = pump_t + offset. The engine measures the offset (bench
 // time minus pump clock) when it reads or sets the pump clock and records it with the run.
+//
+// A mapped time is uncertain by the read latency of the offset plus the pump crystal's drift
+// since the clock was set. The ICD states no clock accuracy, so both are an engineering choice
+// (docs/checks.md): 2 s (one STATUS read on a loaded host, the clock's print resolution) and
+// 100 ppm (twice a common 50 ppm crystal). `clock.drift` accepts exactly this much, and every
+// event-timing check allows exactly this much, so a clock that passes one passes the other.
 struct PumpClockMapping {
+    static constexpr Millis kReadLatency{2000};
+    static constexpr double kDriftPpm = 100.0;
+
     Millis pump_to_bench_offset{0};
+    std::optional<BenchTime> set_at;  // when the offset was set or first read; none: no drift term
+    Millis read_latency = kReadLatency;
+    double drift_ppm = kDriftPpm;
+
     BenchTime to_bench(double pump_t) const;
+    // How far a pump time mapped to bench time near `t` may be off.
+    Millis uncertainty_at(BenchTime t) const;
 };
 
 }  // namespace pumprig::verify

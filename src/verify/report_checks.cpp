@@ -70,12 +70,14 @@ std::vector<CheckResult> check_status_reports(std::span<const PumpStatusRecord> 
         rate.lower = rate.expected - p.rate_print_resolution_ml_day - 1e-9;
         rate.upper = rate.expected + p.rate_print_resolution_ml_day + 1e-9;
         rate.tolerance = "print rounding " + num(p.rate_print_resolution_ml_day, 4) + " mL/day";
+        rate.tolerance_source = "pump ICD 5 and 6 (rate = dose / concentration, printed with 3 decimals)";
         rate.detail = "worst of " + std::to_string(n_rate) + " statuses while RUNNING: " + rate.detail;
         judge(rate);
     }
     if (n_conc > 0) {
         conc.lower = conc.upper = conc.expected;
         conc.tolerance = "exact (a whole number set by REFILL)";
+        conc.tolerance_source = internal::source::kExact;
         conc.detail = "worst of " + std::to_string(n_conc) + " statuses after a refill: " + conc.detail;
         judge(conc);
     }
@@ -124,6 +126,7 @@ std::vector<CheckResult> check_reservoir_accounting(std::span<const PumpStatusRe
     r.lower = r.expected - p.tolerance_ml;
     r.upper = r.expected + p.tolerance_ml;
     r.tolerance = "4 x print rounding 0.0005 mL + 1 stroke";
+    r.tolerance_source = internal::source::kPrint;
     judge(r);
     return {r};
 }
@@ -137,7 +140,7 @@ CheckResult check_bolus_count(std::span<const PumpEventRecord> events, std::span
     for (const auto& e : dedupe_events(events)) {
         if (e.type != "BOLUS_START") continue;
         const BenchTime t = p.clock.to_bench(e.pump_t);
-        if (t < p.from || t > p.to) continue;
+        if (t < p.from - p.clock.uncertainty_at(p.from) || t > p.to + p.clock.uncertainty_at(p.to)) continue;
         auto it = e.values.find("kind");
         seen[it == e.values.end() ? std::string("?") : it->second] += 1;
     }
@@ -154,6 +157,7 @@ CheckResult check_bolus_count(std::span<const PumpEventRecord> events, std::span
     r.expected = total_want;
     r.lower = r.upper = total_want;
     r.tolerance = "exact, per kind";
+    r.tolerance_source = internal::source::kExact;
     r.verdict = diff.empty() ? Verdict::Pass : Verdict::Fail;
     r.detail = diff.empty() ? std::to_string(total_seen) + " boluses started, as planned" : diff;
     return r;
@@ -169,6 +173,7 @@ CheckResult check_priming_report(std::span<const PumpEventRecord> events, const 
     r.lower = r.expected - tol;
     r.upper = r.expected + tol;
     r.tolerance = "1 stroke + print rounding 0.0005 mL";
+    r.tolerance_source = internal::source::kPrint;
     const BenchTime search_end = x.end + Millis{3'600'000};
     for (const auto& e : dedupe_events(events)) {
         if (e.type != "PRIME_END") continue;
@@ -215,6 +220,7 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
         air.lower = 0;
         air.upper = 0;
         air.tolerance = "none: air in the line invalidates the meter's data";
+        air.tolerance_source = "meter ICD 3 (AIR: readings not valid)";
         air.detail = n == 0 ? "no AIR reading" : std::to_string(n) + " readings with AIR, the first at t+" + num(seconds(*first - a), 1) + " s";
         judge(air);
         out.push_back(air);
@@ -244,6 +250,7 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
         frozen.lower = 0;
         frozen.upper = seconds(p.max_frozen);
         frozen.tolerance = "the longest gap a meter window allows (" + num(seconds(p.max_frozen), 0) + " s)";
+        frozen.tolerance_source = "engineering choice: the data-quality gap limit of every meter window (meter ICD 3: sample counts at 10 Hz)";
         frozen.detail = longest.count() == 0 ? "the counter moved at every reading"
                                              : "counter still for " + num(seconds(longest), 1) + " s from t+" + num(seconds(at - a), 1) + " s";
         judge(frozen);
@@ -251,8 +258,13 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
     }
 
     // Zero: settled periods with no expected delivery in which the pump's own count stood still.
+    // Judged twice: on the total (what every volume check reads) and on the flow register (its
+    // zero, drifting or not: each minute's mean of the register within the zero accuracy).
     auto zero = make_result("meter.zero", "meter flow while nothing is delivered (zero)", "meter", "uL/h", a, b, p.requirements);
-    double worst = -1;
+    auto zero_flow = make_result("meter.zero.flow", "meter flow register while nothing is delivered (zero, drift)", "meter",
+                                 "uL/h", a, b, p.requirements);
+    double worst = -1, worst_flow = -1;
+    int flow_minutes = 0;
     int periods = 0;
     for (const auto& seg : expected) {
         if (seg.rate.ul_per_h != 0) continue;
@@ -291,12 +303,51 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
             zero.detail = "mean meter flow " + num(flow, 3) + " uL/h over " + num(h * 60, 0) +
                           " min while stopped (pump deliv_ml unchanged)";
         }
+        // The flow register, minute by minute: a zero offset shows in every minute, a drift in
+        // the last ones. Only valid readings count (the register holds its last valid value).
+        for (BenchTime m0 = v0; m0 + p.zero_flow_block <= v1; m0 += p.zero_flow_block) {
+            const BenchTime m1 = m0 + p.zero_flow_block;
+            double sum = 0;
+            int n = 0;
+            for (const auto& smp : samples)
+                if (smp.t >= m0 && smp.t < m1 && smp.valid) {
+                    sum += smp.flow.ul_per_h;
+                    ++n;
+                }
+            if (n == 0) continue;
+            ++flow_minutes;
+            const double bh = internal::hours(p.zero_flow_block);
+            const double block_tail = (expected_meter_total(expected, m1, line_tau).ul - expected_meter_total(expected, m0, line_tau).ul) / bh;
+            const double mean = sum / n;
+            const double dev = std::fabs(mean - block_tail);
+            if (dev > worst_flow) {
+                worst_flow = dev;
+                zero_flow.measured = mean;
+                zero_flow.expected = block_tail;
+                const double tol = p.accuracy.meter_offset.ul_per_h + std::fabs(block_tail) * p.accuracy.meter_reading_pct / 100.0 +
+                                   p.flow_resolution.ul_per_h;
+                zero_flow.lower = block_tail - tol;
+                zero_flow.upper = block_tail + tol;
+                zero_flow.window_start = m0;
+                zero_flow.window_end = m1;
+                zero_flow.detail = "mean of " + std::to_string(n) + " flow register readings over the worst " +
+                                   num(seconds(p.zero_flow_block), 0) + " s while stopped (pump deliv_ml unchanged)";
+            }
+        }
     }
     // Without a settled stopped period the zero cannot be seen: left out, not INCONCLUSIVE.
     if (periods > 0) {
         zero.tolerance = "meter zero 0.1 uL/h + 0.5 % of the line's tail";
+        zero.tolerance_source = "meter ICD 2 (+-0.5 % of reading +-0.1 uL/h; total in whole nL)";
         judge(zero);
         out.push_back(zero);
+    }
+    if (flow_minutes > 0) {
+        zero_flow.tolerance = "meter zero 0.1 uL/h + 0.5 % of the line's tail + 0.01 uL/h resolution, per " +
+                              num(seconds(p.zero_flow_block), 0) + " s mean";
+        zero_flow.tolerance_source = "meter ICD 2 (+-0.5 % of reading +-0.1 uL/h; resolution 0.01 uL/h)";
+        judge(zero_flow);
+        out.push_back(zero_flow);
     }
     return out;
 }

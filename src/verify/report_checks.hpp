@@ -88,6 +88,8 @@ struct MeterHealthParams {
     AccuracySpec accuracy{};
     Millis settling{0};       // skipped at the start of a stopped period (line tail)
     Millis min_zero_window{10 * 60'000};
+    Millis zero_flow_block{60'000};   // the flow register is judged per mean over this
+    FlowRate flow_resolution{0.01};   // meter ICD section 2
     std::vector<std::string> requirements;
 };
 // "meter.air": readings with the AIR bit (measured: how many; limit 0: air in the line makes
@@ -96,6 +98,9 @@ struct MeterHealthParams {
 // the pump's own deliv_ml did not move, the meter's mean flow must be within its zero accuracy
 // (0.1 uL/h, ICD section 2, plus one count of the total over the window); the worst period is
 // reported; left out when the run has no such period (nor samples for the others).
+// "meter.zero.flow": over the same periods, the flow register's mean per minute against the
+// same zero accuracy plus its resolution (0.01 uL/h): a register that drifts while the total
+// stays right is a meter fault too.
 std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std::span<const ExpectedSegment> expected,
                                             std::span<const PumpStatusRecord> statuses, Millis line_tau,
                                             const MeterHealthParams& params);

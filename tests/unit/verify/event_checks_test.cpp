@@ -63,7 +63,7 @@ TEST_CASE("verify expected event: found in its window, missing, or the run ended
     CHECK(check_expected_event(events, x, clock, kT0 + 1h).verdict == Verdict::Pass);
 
     // The pump clock runs 20 min behind the bench: the event lands outside the window.
-    CHECK(check_expected_event(events, x, PumpClockMapping{20min}, kT0 + 1h).verdict == Verdict::Fail);
+    CHECK(check_expected_event(events, x, PumpClockMapping{.pump_to_bench_offset = 20min}, kT0 + 1h).verdict == Verdict::Fail);
 
     auto other = x;
     other.values["code"] = "EMPTY_RES";
