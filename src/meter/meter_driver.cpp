@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 #include <vector>
 
 #include <modbus/modbus.h>
@@ -141,10 +142,11 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
         if (attempt > 0) ++counters_.retries;
         // An answer that came after its request had timed out is still in the buffers: drop it,
         // or this request would take it for its own (the previous reading, a stale counter).
-        modbus_flush(ctx_.get());
+        if (std::exchange(flush_before_next_, false)) modbus_flush(ctx_.get());
         errno = 0;
         const int rc = call(ctx_.get());
         if (rc >= 0) return rc;
+        flush_before_next_ = true;
         const int err = errno;
         last_error = modbus_strerror(err);
         if (is_exception(err)) {
@@ -157,8 +159,7 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
             reconnect_ = true;
             return fail(ErrorKind::LinkLost, what + " on " + describe() + ": " + last_error);
         }
-        // Drop whatever half answer is in the buffers so the next attempt starts clean.
-        modbus_flush(ctx_.get());
+        // Whatever half answer is in the buffers is dropped before the next attempt.
     }
     ++counters_.errors;
     return fail(ErrorKind::Timeout,

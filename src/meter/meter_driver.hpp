@@ -75,6 +75,10 @@ private:
     std::string note_;  // e.g. parity not applied on a pseudo-terminal
     MeterCounters counters_;
     bool reconnect_ = false;  // the link failed: reopen it before the next request
+    // The last request failed (timeout, bad CRC, framing): its answer may still come, so the
+    // buffers are flushed right before the next request. After a good answer there is nothing
+    // to drop, and a flush per request would cost a syscall on every sample.
+    bool flush_before_next_ = false;
 };
 
 // True when path names a pseudo-terminal slave (socat links are followed).

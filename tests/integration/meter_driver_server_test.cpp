@@ -350,3 +350,74 @@ TEST_CASE("meter driver and server agree on another make's register map") {
     CHECK(wid.error().kind == ErrorKind::Protocol);
     CHECK(wid.error().message.find("LF-2000") != std::string::npos);
 }
+
+namespace {
+
+// Modbus CRC-16 (poly 0xA001, init 0xFFFF), low byte first on the wire.
+std::uint16_t modbus_crc(const std::uint8_t* p, std::size_t n) {
+    std::uint16_t crc = 0xFFFF;
+    for (std::size_t i = 0; i < n; ++i) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; ++b) crc = (crc & 1) ? static_cast<std::uint16_t>((crc >> 1) ^ 0xA001) : static_cast<std::uint16_t>(crc >> 1);
+    }
+    return crc;
+}
+
+// Reads one whole 8-byte read request from the pty master (blocking).
+void read_request(int fd) {
+    std::array<std::uint8_t, 8> req{};
+    std::size_t got = 0;
+    while (got < req.size()) {
+        const auto n = ::read(fd, req.data() + got, req.size() - got);
+        REQUIRE(n > 0);
+        got += static_cast<std::size_t>(n);
+    }
+}
+
+// The answer to a read of registers 0..7 of an LF-2000 whose sample counter is `sample`.
+void write_answer(int fd, std::uint16_t sample) {
+    const std::array<std::uint16_t, 8> regs{0, 0, 0, 0, 1 /* VALID */, 2000, sample, 100};
+    std::vector<std::uint8_t> adu{1, 0x04, 16};
+    for (auto r : regs) {
+        adu.push_back(static_cast<std::uint8_t>(r >> 8));
+        adu.push_back(static_cast<std::uint8_t>(r & 0xFF));
+    }
+    const auto crc = modbus_crc(adu.data(), adu.size());
+    adu.push_back(static_cast<std::uint8_t>(crc & 0xFF));
+    adu.push_back(static_cast<std::uint8_t>(crc >> 8));
+    REQUIRE(::write(fd, adu.data(), adu.size()) == static_cast<ssize_t>(adu.size()));
+}
+
+}  // namespace
+
+TEST_CASE("meter driver never takes an answer that came after its timeout for the next request's") {
+    // A scripted meter on the pty master: the first read gets no answer in time, then its late
+    // answer (sample 1) lands in the buffers; the next read must get its own answer (sample 2).
+    // The driver flushes only after a failed request, so this is the case the flush is for.
+    itest::PtyPair pty;
+    auto link = rtu_link(pty.slave_path);
+    link.retries = 0;
+    link.response_timeout = 50ms;
+    auto driver = MeterDriver::open(link, lf2000());
+    REQUIRE(driver.has_value());
+
+    auto first = driver->read();
+    REQUIRE_FALSE(first.has_value());
+    CHECK(first.error().kind == ErrorKind::Timeout);
+    read_request(pty.master);
+    write_answer(pty.master, 1);  // late: its request has already timed out
+
+    std::thread meter([&] {
+        read_request(pty.master);
+        write_answer(pty.master, 2);
+        read_request(pty.master);
+        write_answer(pty.master, 3);
+    });
+    auto second = driver->read();
+    auto third = driver->read();  // after a good answer: no flush needed, still its own answer
+    meter.join();
+    REQUIRE(second.has_value());
+    CHECK(second->sample == 2);
+    REQUIRE(third.has_value());
+    CHECK(third->sample == 3);
+}
