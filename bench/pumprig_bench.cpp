@@ -7,6 +7,7 @@
 //   4. every check and the trumpet curve over 7 days of 1 s samples (time and peak memory,
 //      in a child process so nothing else inflates its peak);
 //   5. sampling period jitter of the run engine at 10 Hz against a real-time simulator.
+//   6. the same on eight channels at once, with the CPU time per channel-hour.
 // Figures are ratios against baselines of the same run; nothing here is a pass/fail test.
 #include <fcntl.h>
 #include <poll.h>
@@ -974,6 +975,128 @@ void jitter(const Config& cfg, std::vector<Row>& rows) {
     jitter_once(cfg, 50, rows);
 }
 
+// ------------------------------------------------------ 6. a full bench: 8 channels in real time
+
+// Eight channels at once, as a full multi-channel bench runs: one simulator serving eight pumps
+// and meters in real time, eight engines (one thread each, as `pumprig run` on a bench of
+// several channels), each channel's meter link through its own tap. Per channel: the sampling
+// period's spread, and the CPU time its engine thread used per hour of bench time.
+void eight_channels_once(const Config& cfg, int priority, std::vector<Row>& rows) {
+    constexpr int kChannels = 8;
+    const std::string item = "6 eight channels at 10 Hz in real time, " + std::to_string(cfg.jitter_seconds) + " s, " +
+                             (priority > 0 ? "--rt-priority " + std::to_string(priority) : std::string("normal priority"));
+    nlohmann::json j = {{"name", "eight-channels-10hz"},
+                        {"pump_profile", "itb-40"},
+                        {"settings", {{"sample_period", "100 ms"}, {"status_period", "10 s"}}},
+                        {"steps", {{{"do", "wait"}, {"for", std::to_string(cfg.jitter_seconds) + " s"}}}}};
+    auto sc = scenario_from_json(j, cfg, "eight-channel scenario");
+    auto rig = sim_rig(cfg);
+    if (!sc || !rig) {
+        rows.push_back({item, "setup", "n/a", "", "", "", !sc ? sc.error().message : rig.error().message});
+        return;
+    }
+    auto sim = bench::SimProcess::start(cfg.sim_binary, {"--time", "realtime", "--speed", "1", "--seed", "1", "--channels",
+                                                         std::to_string(kChannels)});
+    if (!sim) {
+        rows.push_back({item, "simulator", "n/a", "", "", "", sim.error().describe()});
+        return;
+    }
+    std::vector<std::unique_ptr<MeterTap>> taps;
+    std::vector<std::unique_ptr<bench::Bench>> benches;
+    for (int k = 1; k <= kChannels; ++k) {
+        const auto pump = sim->ready().find("pump." + std::to_string(k));
+        const auto meter = sim->ready().find("meter." + std::to_string(k));
+        if (pump == sim->ready().end() || meter == sim->ready().end()) {
+            rows.push_back({item, "simulator", "n/a", "", "", "", "READY line lacks pump." + std::to_string(k) + "/meter." + std::to_string(k)});
+            return;
+        }
+        std::string error;
+        auto tap = MeterTap::open(meter->second, error);
+        if (!tap) {
+            rows.push_back({item, "meter tap", "n/a", "", "", "", error});
+            return;
+        }
+        auto channel = *rig;
+        channel.simulator.enabled = false;
+        channel.time_scale = 1.0;
+        channel.pump.backend = bench::PumpLinkConfig::Backend::Termios;
+        channel.pump.device = pump->second;
+        channel.meter.kind = bench::MeterLinkConfig::Kind::Rtu;
+        channel.meter.device = tap->path();
+        channel.meter.parity = 'N';
+        bench::BenchOptions bo;
+        bo.seed = static_cast<std::uint64_t>(k);
+        auto b = bench::Bench::open(channel, bo);
+        if (!b) {
+            rows.push_back({item, "bench", "n/a", "", "", "", "channel " + std::to_string(k) + ": " + b.error().describe()});
+            return;
+        }
+        taps.push_back(std::move(tap));
+        benches.push_back(std::move(*b));
+    }
+    struct ChannelFigures {
+        run::RunResult result;
+        double cpu_s = 0;
+        Steady::time_point start, end;
+    };
+    std::vector<ChannelFigures> figures(kChannels);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < kChannels; ++k)
+        threads.emplace_back([&, k] {
+            run::RunOptions ro;
+            ro.out_root = cfg.work_dir / ("eight-" + std::to_string(k + 1));
+            ro.seed = static_cast<std::uint64_t>(k + 1);
+            ro.realtime_priority = priority;
+            timespec c0{}, c1{};
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+            figures[k].start = Steady::now();
+            figures[k].result = run::run_scenario(*benches[k], *sc, ro);
+            figures[k].end = Steady::now();
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+            figures[k].cpu_s = static_cast<double>(c1.tv_sec - c0.tv_sec) + 1e-9 * static_cast<double>(c1.tv_nsec - c0.tv_nsec);
+        });
+    for (auto& t : threads) t.join();
+    benches.clear();
+    std::vector<std::vector<Steady::time_point>> reads;
+    bool all_fifo = true;
+    for (auto& tap : taps) {
+        reads.push_back(tap->reads());
+        all_fifo &= tap->realtime_priority();
+    }
+    taps.clear();
+    sim->stop();
+
+    double worst_p99 = 0, cpu_sum = 0;
+    int met = 0;
+    std::string per_channel;
+    for (int k = 0; k < kChannels; ++k) {
+        std::vector<double> periods;
+        std::optional<Steady::time_point> prev;
+        for (const auto& t : reads[static_cast<std::size_t>(k)]) {
+            if (t < figures[k].start || t > figures[k].end) continue;
+            if (prev) periods.push_back(std::chrono::duration<double, std::milli>(t - *prev).count());
+            prev = t;
+        }
+        const Spread s = spread(periods);
+        worst_p99 = std::max(worst_p99, std::isnan(s.p99) ? INFINITY : s.p99);
+        met += s.n >= 2 && s.p99 < 2.0 ? 1 : 0;
+        const double bench_h = std::chrono::duration<double, std::ratio<3600>>(figures[k].end - figures[k].start).count();
+        cpu_sum += bench_h > 0 ? figures[k].cpu_s / bench_h : 0;
+        per_channel += (k ? ", " : "") + fmt("%.2f", s.p99);
+    }
+    const std::string note = std::string(all_fifo ? "tap threads at SCHED_FIFO 60; " : "tap threads at normal priority; ") +
+                             "one simulator serving 8 channels in real time, 8 engine threads and 8 taps on 2 cores";
+    rows.push_back({item, "p99 of abs(period - 100 ms) per channel (ms): " + per_channel, fmt("worst p99 %.2f ms", worst_p99), "",
+                    "p99 < 2 ms on every channel", met == kChannels ? std::string("met") : "MISSED (" + std::to_string(met) + " of 8 met)", note});
+    rows.push_back({item, "CPU time of one channel's engine thread per channel-hour (mean of 8)", fmt("%.1f s per channel-hour", cpu_sum / kChannels),
+                    fmt("%.4f of one core", cpu_sum / kChannels / 3600.0), "", "", "CLOCK_THREAD_CPUTIME_ID around run_scenario"});
+}
+
+void eight_channels(const Config& cfg, std::vector<Row>& rows) {
+    eight_channels_once(cfg, 0, rows);
+    eight_channels_once(cfg, 50, rows);
+}
+
 // ---------------------------------------------------------------------------------- table
 
 void print_table(std::FILE* out, const std::vector<Row>& rows) {
@@ -1012,7 +1135,7 @@ int main(int argc, char** argv) {
         "pumprig-bench: pumprig's sampling, pump link, replay, analysis and real-time figures against baselines "
         "measured in the same run, on the simulated bench\nOptions");
     desc.add_options()("help,h", "show this help")("quick", po::bool_switch(&quick), "a few hundred iterations per item (~10 s in all)")(
-        "only", po::value(&only), "run only these items, e.g. 1,3 (default all: 1 meter, 2 pump, 3 replay, 4 analysis, 5 jitter)")(
+        "only", po::value(&only), "run only these items, e.g. 1,3 (default all: 1 meter, 2 pump, 3 replay, 4 analysis, 5 jitter, 6 eight channels)")(
         "sim", po::value(&cfg.sim_binary), "pumprig-sim to use (default: $PUMPRIG_SIM_BINARY, else the one built with this program)")(
         "python", po::value(&cfg.python), "python3 with pymodbus (default /usr/bin/python3)")(
         "source-dir", po::value(&cfg.source_dir), "pumprig source tree (fixtures, rig, scenarios)")(
@@ -1058,6 +1181,7 @@ int main(int argc, char** argv) {
         {'3', "virtual-time replay", [&] { replay(cfg, rows); }},
         {'4', "analysis", [&] { analysis(cfg, self, rows); }},
         {'5', "real-time jitter", [&] { jitter(cfg, rows); }},
+        {'6', "eight channels in real time", [&] { eight_channels(cfg, rows); }},
     };
     for (const auto& it : items) {
         if (!want(it.id)) continue;
