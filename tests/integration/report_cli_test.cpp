@@ -136,11 +136,13 @@ TEST_CASE("the IEC 60601-2-24 start-up and trumpet curves are drawn for an accur
     CHECK(dom.find("IEC 60601-2-24 trumpet curve") != std::string::npos);
 }
 
-TEST_CASE("a run folder cut short rebuilds as INCOMPLETE") {
+TEST_CASE("a run folder of pumprig 0.1.0 cut short rebuilds as INCOMPLETE") {
     TempDir tmp;
-    const auto dir = run_scenario(tmp.path / "runs", "eol/eol-basic.json");
-    // What kill -9 leaves: record.json still RUNNING without checks or step times, and files
-    // cut at an arbitrary byte.
+    const auto dir = tmp.path / "eol-basic";
+    fs::copy(kSource + "/tests/data/record-v0/eol-basic", dir, fs::copy_options::recursive);
+    // What kill -9 left with pumprig 0.1.0 (record schema 0, no horizon): record.json still
+    // RUNNING without checks or step times, and files cut at an arbitrary byte. (Runs killed
+    // today: tests/integration/record_cli_test.cpp.)
     auto record = nlohmann::json::parse(read_file(dir / "record.json"));
     for (const char* key : {"checks", "steps", "summary", "outcome", "end", "end_ms", "start_ms", "pump_offset_ms", "line_tau_ms", "safe_stop", "links"})
         record.erase(key);
