@@ -50,8 +50,8 @@
 #include "meter/total_tracker.hpp"
 #include "pump/codec/frame.hpp"
 #include "pump/driver/pump_driver.hpp"
-#include "report/recorder.hpp"
-#include "report/run_folder.hpp"
+#include "record/folder.hpp"
+#include "record/recorder.hpp"
 #include "run/engine.hpp"
 #include "scenario/expected.hpp"
 #include "scenario/scenario.hpp"
@@ -190,7 +190,7 @@ public:
             error = driver.error().describe();
             return nullptr;
         }
-        auto rec = report::RunRecorder::create(dir);
+        auto rec = record::RunRecorder::create(dir);
         if (!rec) {
             error = rec.error().describe();
             return nullptr;
@@ -207,18 +207,20 @@ public:
             t_ += Millis{1000};
             auto reading = driver_.read();
             if (!reading) continue;
-            // The run engine's own sample path (Runner::sample_once): to_sample, then the record.
+            // The run engine's own sample path (Runner::sample_once): to_sample, then the record,
+            // committed each bench second as on a real-time bench.
             recorder_.sample(run::to_sample(t_, *reading, tracker_.update(*reading)));
+            recorder_.commit(t_);
             ++ok;
         }
         return ok;
     }
 
 private:
-    PumprigSampling(meter::MeterDriver d, report::RunRecorder r, const meter::MeterProfile& p)
+    PumprigSampling(meter::MeterDriver d, record::RunRecorder r, const meter::MeterProfile& p)
         : driver_(std::move(d)), recorder_(std::move(r)), tracker_(p) {}
     meter::MeterDriver driver_;
-    report::RunRecorder recorder_;
+    record::RunRecorder recorder_;
     meter::TotalTracker tracker_;
     BenchTime t_{std::chrono::hours(24 * 20454)};
 };
@@ -945,7 +947,7 @@ void jitter_once(const Config& cfg, int priority, std::vector<Row>& rows) {
             if (std::fabs(tap_periods[i] - 100.0) > 0.5) std::fprintf(stderr, "period %zu: %.3f ms\n", i, tap_periods[i]);
     }
     std::vector<double> record_periods;
-    if (auto samples = report::read_samples_csv(r.dir / "samples.csv")) {
+    if (auto samples = record::read_samples_csv(r.dir / "samples.csv")) {
         for (std::size_t i = 1; i < samples->items.size(); ++i)
             record_periods.push_back(static_cast<double>((samples->items[i].t - samples->items[i - 1].t).count()));
     }

@@ -9,7 +9,7 @@ BUILD_PKGS=(build-essential cmake pkg-config
   libssl-dev libsqlite3-dev libpq-dev)
 # Peers and tools the tests use: pseudo-terminal pairs, independent Modbus implementations,
 # a second pump implementation's serial library, ser2net; clang 16 with libFuzzer for tools/fuzz.sh.
-TEST_PKGS=(socat mbpoll python3 python3-pymodbus python3-serial python3-serial-asyncio ser2net chromium python3-lxml postgresql clang-16 libclang-rt-16-dev)
+TEST_PKGS=(socat mbpoll python3 python3-pymodbus python3-serial python3-serial-asyncio ser2net chromium python3-lxml python3-jsonschema postgresql clang-16 libclang-rt-16-dev)
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--tests" ]]; then want+=("${TEST_PKGS[@]}"); fi

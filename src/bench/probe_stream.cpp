@@ -9,12 +9,6 @@ namespace pumprig::bench {
 
 namespace {
 
-// "12,OK,x=1" -> "OK,x=1": answers are compared without their SEQ.
-std::string without_seq(const std::string& body) {
-    const auto comma = body.find(',');
-    return comma == std::string::npos ? std::string() : body.substr(comma + 1);
-}
-
 bool is_event(const std::string& body) { return body.starts_with("EV,"); }
 
 // BUSY is never kept as the previous response (ICD section 2): neither answer counts.
@@ -83,12 +77,13 @@ void ProbeStream::observe_incoming(const std::string& bytes) {
         } else if (held_ && !held_->resent && *num == held_->n && *t == held_->t) {
             held_->resent = true;
             const Millis after = std::chrono::duration_cast<Millis>(now() - held_->first_seen);
-            verify::CommandRecord c;
+            record::CommandRecord c;
             c.bench_t = held_->first_seen;
             c.step_label = "probe: event " + held_->type + " n=" + std::to_string(held_->n) + " left unacknowledged";
             c.verb = "probe.resend";
-            c.expected_answer = "OK";
-            c.answer = (after <= kResendLimit ? "OK,after_s=" : "ERR,code=LATE,after_s=") + seconds_text(after);
+            c.expected = record::Answer::ok();
+            c.answer = after <= kResendLimit ? record::Answer::ok() : record::Answer::error("LATE");
+            c.answer.values["after_s"] = seconds_text(after);
             records_.push_back(c);
         }
     }
@@ -99,29 +94,32 @@ Result<void> ProbeStream::do_retry(std::string& out) {
     const std::string seq = first.substr(0, first.find(','));
     if (auto w = inner_->write(pump::codec::encode_frame(retry_body_)); !w) return w;
     int busy_left = 5;
-    verify::CommandRecord c;
+    record::CommandRecord c;
     c.bench_t = retry_at_;
     c.step_label = "probe: " + retry_body_.substr(retry_body_.find(',') + 1) + " sent again with the same SEQ";
     c.verb = "probe.retry";
-    c.expected_answer = without_seq(first);
+    // The first answer's text as the pump sent it, parsed once into a value.
+    c.expected = record::Answer::parse(first);
+    bool answered = false;
     // Whatever else comes meanwhile (events) goes on to the driver; the repeated answer does not
     // (the driver has its answer already).
     pump::codec::FrameDecoder dec;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
-    while (c.answer.empty() && std::chrono::steady_clock::now() < deadline) {
+    while (!answered && std::chrono::steady_clock::now() < deadline) {
         auto got = inner_->read_some(std::chrono::milliseconds(100));
         if (!got) return std::unexpected(got.error());
         dec.feed(*got);
         while (auto line = dec.next()) {
             if (line->status != pump::codec::DecodedLine::Status::Ok) continue;
-            if (!is_event(line->body) && line->body.starts_with(seq + ",") && c.answer.empty()) {
+            if (!is_event(line->body) && line->body.starts_with(seq + ",") && !answered) {
                 if (is_busy(line->body) && busy_left-- > 0) {
                     // "Try again after 1 s": the same frame again, as any retry.
                     std::this_thread::sleep_for(std::chrono::seconds(1));
                     if (auto w = inner_->write(pump::codec::encode_frame(retry_body_)); !w) return w;
                     continue;
                 }
-                c.answer = without_seq(line->body);
+                c.answer = record::Answer::parse(line->body);
+                answered = true;
                 continue;
             }
             const std::string frame = pump::codec::encode_frame(line->body);
@@ -129,7 +127,7 @@ Result<void> ProbeStream::do_retry(std::string& out) {
             out += frame;
         }
     }
-    records_.push_back(c);  // an empty answer: the pump did not answer the repeated request
+    records_.push_back(c);  // still none: the pump did not answer the repeated request
     return {};
 }
 
@@ -151,14 +149,15 @@ void ProbeStream::flush_input() {
     inner_->flush_input();
 }
 
-std::vector<verify::CommandRecord> ProbeStream::take_records() {
+std::vector<record::CommandRecord> ProbeStream::take_records() {
     if (held_ && !held_->resent && now() - held_->first_seen >= kResendLimit) {
-        verify::CommandRecord c;
+        record::CommandRecord c;
         c.bench_t = held_->first_seen;
         c.step_label = "probe: event " + held_->type + " n=" + std::to_string(held_->n) + " left unacknowledged";
         c.verb = "probe.resend";
-        c.expected_answer = "OK";
-        c.answer = "ERR,code=NOT_RESENT,after_s=" + seconds_text(std::chrono::duration_cast<Millis>(now() - held_->first_seen));
+        c.expected = record::Answer::ok();
+        c.answer = record::Answer::error("NOT_RESENT");
+        c.answer.values["after_s"] = seconds_text(std::chrono::duration_cast<Millis>(now() - held_->first_seen));
         records_.push_back(c);
         held_->resent = true;  // reported once
     }

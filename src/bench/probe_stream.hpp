@@ -16,7 +16,7 @@
 #include "core/clock.hpp"
 #include "pump/codec/frame.hpp"
 #include "transport/byte_stream.hpp"
-#include "verify/records.hpp"
+#include "record/data.hpp"
 
 namespace pumprig::bench {
 
@@ -28,7 +28,7 @@ public:
     void arm_resend() { resend_armed_ = true; }
     // The probes' results so far; a held event not re-sent yet is reported as not re-sent when
     // at least `resend_limit` has passed since it was first received, else left out.
-    std::vector<verify::CommandRecord> take_records();
+    std::vector<record::CommandRecord> take_records();
 
     Result<void> write(std::string_view bytes) override;
     Result<std::string> read_some(std::chrono::milliseconds timeout) override;
@@ -63,7 +63,7 @@ private:
         bool resent = false;
     };
     std::optional<Held> held_;
-    std::vector<verify::CommandRecord> records_;
+    std::vector<record::CommandRecord> records_;
 };
 
 }  // namespace pumprig::bench

@@ -9,9 +9,9 @@
 #include "cli/commands.hpp"
 #include "cli/parse_args.hpp"
 #include "report/compare.hpp"
-#include "report/run_folder.hpp"
+#include "record/folder.hpp"
+#include "record/recorder.hpp"
 #include "run/rejudge.hpp"
-#include "verify/json.hpp"
 
 namespace po = boost::program_options;
 
@@ -27,25 +27,17 @@ struct Side {
 // The checks of a run: the record's, or, for a record without them (cut short), re-judged
 // from the raw files as `pumprig report` does.
 Result<Side> load_side(const std::string& dir, const std::string& fixtures) {
-    auto record = report::read_record(std::filesystem::path(dir) / "record.json");
-    if (!record) return std::unexpected(record.error());
+    auto rec = record::read_record(std::filesystem::path(dir) / "record.json");
+    if (!rec) return std::unexpected(rec.error());
     Side s;
     s.dir = dir;
-    const auto& r = *record;
-    auto text = [&](const char* ptr) {
-        const nlohmann::json::json_pointer p(ptr);
-        return r.contains(p) && r.at(p).is_string() ? r.at(p).get<std::string>() : std::string();
-    };
-    s.scenario = text("/scenario/name");
-    s.sha = text("/scenario/sha256");
-    s.outcome = text("/outcome");
-    s.firmware = text("/identity/pump/firmware");
-    if (r.contains("checks") && r.value("state", "") == "COMPLETE") {
-        try {
-            s.checks = r.at("checks").get<std::vector<verify::CheckResult>>();
-        } catch (const std::exception& e) {
-            return fail(ErrorKind::BadInput, dir + "/record.json: checks: " + e.what());
-        }
+    const auto& r = *rec;
+    s.scenario = r.scenario.name;
+    s.sha = r.scenario.sha256;
+    s.outcome = r.outcome ? record::to_string(*r.outcome) : "";
+    s.firmware = r.pump ? r.pump->firmware : "";
+    if (r.judged && r.state == record::RunState::Complete) {
+        s.checks = r.checks;
     } else {
         auto loaded = run::load_run(dir, fixtures);
         if (!loaded) return std::unexpected(loaded.error());
@@ -94,7 +86,7 @@ int cmd_compare(int argc, char** argv) {
     report::CompareHeader h{a->dir, b->dir, a->scenario, b->scenario, a->sha, b->sha, a->outcome, b->outcome, a->firmware, b->firmware, fraction};
     std::cout << report::format_compare_table(h, rows);
     if (!html.empty()) {
-        if (auto w = report::write_file_atomic(html, report::render_compare_html(h, rows)); !w) {
+        if (auto w = record::write_file_atomic(html, report::render_compare_html(h, rows)); !w) {
             std::cerr << "pumprig compare: " << w.error().message << "\n";
             return kExitBenchError;
         }

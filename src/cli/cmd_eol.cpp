@@ -27,8 +27,8 @@
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
 #include "history/results_store.hpp"
-#include "report/recorder.hpp"
-#include "report/run_folder.hpp"
+#include "record/json.hpp"
+#include "record/recorder.hpp"
 #include "run/channels.hpp"
 #include "run/engine.hpp"
 #include "run/rejudge.hpp"
@@ -45,7 +45,7 @@ extern "C" void on_eol_signal(int) { g_eol_stop.store(true); }
 
 std::string now_iso() {
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    return report::iso_time(BenchTime{now.time_since_epoch()});
+    return record::iso_time(BenchTime{now.time_since_epoch()});
 }
 
 std::string one_line(std::string s) {
@@ -372,7 +372,7 @@ int cmd_eol(int argc, char** argv) {
         }
     }
     if (!junit_file.empty()) {
-        if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w)
+        if (auto w = record::write_file_atomic(junit_file, report::render_junit(suites)); !w)
             std::cerr << "pumprig eol: " << w.error().message << "\n";
     }
 

@@ -8,7 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/parse_args.hpp"
 #include "history/results_store.hpp"
-#include "report/run_folder.hpp"
+#include "record/recorder.hpp"
 
 namespace po = boost::program_options;
 
@@ -55,7 +55,7 @@ int cmd_history(int argc, char** argv) {
     std::printf("%zu runs of %s in %s, %d tested (%d retests)\n", runs->size(), serial.c_str(), (*store)->describe().c_str(), tested,
                 tested > 0 ? tested - 1 : 0);
     if (!csv_file.empty()) {
-        if (auto w = report::write_file_atomic(csv_file, history::to_csv(*runs)); !w) {
+        if (auto w = record::write_file_atomic(csv_file, history::to_csv(*runs)); !w) {
             std::cerr << "pumprig history: " << w.error().message << "\n";
             return kExitBenchError;
         }

@@ -20,7 +20,7 @@
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
-#include "report/run_folder.hpp"
+#include "record/recorder.hpp"
 #include "run/channels.hpp"
 #include "run/engine.hpp"
 #include "run/rejudge.hpp"
@@ -216,7 +216,7 @@ int cmd_run(int argc, char** argv) {
     }
     if (g_stop.load()) exit_code = kExitBenchError;
     if (!junit_file.empty()) {
-        if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w) std::cerr << "pumprig run: " << w.error().message << "\n";
+        if (auto w = record::write_file_atomic(junit_file, report::render_junit(suites)); !w) std::cerr << "pumprig run: " << w.error().message << "\n";
     }
     if (entries.size() > 1) {
         // The suite page sits in its own folder beside the run folders and links to them.
@@ -230,7 +230,7 @@ int cmd_run(int argc, char** argv) {
         std::filesystem::create_directories(suite_dir, ec);
         for (auto& e : entries)
             if (!e.report_href.empty()) e.report_href = "../" + e.report_href;
-        if (auto w = report::write_file_atomic(suite_dir / "index.html", report::render_suite_html(std::string("pumprig suite ") + stamp, entries)); w)
+        if (auto w = record::write_file_atomic(suite_dir / "index.html", report::render_suite_html(std::string("pumprig suite ") + stamp, entries)); w)
             std::printf("suite page %s\n", (suite_dir / "index.html").string().c_str());
         else
             std::cerr << "pumprig run: " << w.error().message << "\n";

@@ -1,8 +1,10 @@
 #pragma once
 
+#include "record/version.hpp"
+
 namespace pumprig::cli {
 
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = kToolVersion;  // CMake's project version
 
 // Exit codes, as documented in the README.
 inline constexpr int kExitPass = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "record/json.hpp"
 #include "report/markup.hpp"
 #include "report/svg_plot.hpp"
 
@@ -15,16 +16,6 @@ using nlohmann::json;
 
 double hours_from(BenchTime start, BenchTime t) {
     return std::chrono::duration<double, std::ratio<3600>>(t - start).count();
-}
-
-// A field of the record as text ("" when absent), by JSON pointer.
-std::string field(const json& record, const char* pointer) {
-    const json::json_pointer p(pointer);
-    if (!record.contains(p)) return "";
-    const auto& v = record.at(p);
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_null()) return "";
-    return v.dump();
 }
 
 std::string esc(std::string_view s) { return escape_markup(s); }
@@ -200,9 +191,9 @@ std::string render_trumpet_plot(const verify::IecAnalysis& a) {
 }
 
 std::string render_run_html(const RunView& v) {
-    const json& r = v.record;
-    const std::string scenario = field(r, "/scenario/name");
-    const std::string channel = field(r, "/rig/channel");
+    const record::RunRecord& r = v.record;
+    const std::string& scenario = r.scenario.name;
+    const std::string& channel = r.rig.channel;
     const std::string shown = channel.empty() ? scenario : scenario + " [channel " + channel + "]";
     std::string h = page_head("pumprig report: " + shown);
     h += "<h1>pumprig run report: " + esc(shown) + "</h1>\n";
@@ -210,9 +201,9 @@ std::string render_run_html(const RunView& v) {
     if (v.incomplete) h += " <span class=\"verdict v-error\" id=\"incomplete\">INCOMPLETE</span>";
     h += "</p>\n";
     if (v.incomplete)
-        h += "<div class=\"banner\">INCOMPLETE: the run did not finish (record state " + esc(field(r, "/state")) +
+        h += "<div class=\"banner\">INCOMPLETE: the run did not finish (record state " + esc(record::to_string(r.state)) +
              "). Checks whose windows reach past the last recorded data are INCONCLUSIVE.</div>\n";
-    if (const auto err = field(r, "/error"); !err.empty()) h += "<div class=\"banner\">Run error: " + esc(err) + "</div>\n";
+    if (!r.error.empty()) h += "<div class=\"banner\">Run error: " + esc(r.error) + "</div>\n";
     for (const auto& n : v.notes) h += "<p class=\"notes\">" + esc(n) + "</p>\n";
 
     const auto summary = verify::summarise(v.checks);
@@ -221,39 +212,28 @@ std::string render_run_html(const RunView& v) {
 
     h += "<h2>Run</h2>\n<table class=\"meta\">\n";
     h += row("Scenario", esc(scenario));
-    h += row("Scenario file", "<span class=\"mono\">" + esc(field(r, "/scenario/file")) + "</span>");
-    h += row("Scenario SHA-256", "<span class=\"mono\">" + esc(field(r, "/scenario/sha256")) + "</span>");
-    if (r.contains("scenario") && r["scenario"].contains("requirements")) {
+    h += row("Scenario file", "<span class=\"mono\">" + esc(r.scenario.file) + "</span>");
+    h += row("Scenario SHA-256", "<span class=\"mono\">" + esc(r.scenario.sha256) + "</span>");
+    if (!r.scenario.requirements.empty()) {
         std::string reqs;
-        for (const auto& q : r["scenario"]["requirements"]) reqs += (reqs.empty() ? "" : ", ") + esc(q.is_string() ? q.get<std::string>() : q.dump());
+        for (const auto& q : r.scenario.requirements) reqs += (reqs.empty() ? "" : ", ") + esc(q);
         h += row("Requirements", reqs);
     }
-    h += row("Pump", esc(field(r, "/identity/pump/model")) + ", serial " + esc(field(r, "/identity/pump/serial")) + ", firmware " +
-                         esc(field(r, "/identity/pump/firmware")) + ", protocol " + esc(field(r, "/identity/pump/proto")));
-    {
-        std::string meter;
-        if (r.contains(json::json_pointer("/identity/meter")) && r.at(json::json_pointer("/identity/meter")).is_object()) {
-            for (const auto& [k, val] : r.at(json::json_pointer("/identity/meter")).items())
-                meter += (meter.empty() ? "" : ", ") + esc(k) + " " + esc(val.is_string() ? val.get<std::string>() : val.dump());
-        } else {
-            meter = esc(field(r, "/identity/meter"));
-        }
-        h += row("Meter", meter.empty() ? "<span class=\"empty\">not identified</span>" : meter);
-    }
-    h += row("Rig", esc(field(r, "/rig/name")) + (field(r, "/rig/simulated") == "true" ? " (simulated bench)" : "") + "<br><span class=\"mono\">" +
-                        esc(field(r, "/rig/file")) + "</span>");
+    const record::PumpIdentity pump = r.pump.value_or(record::PumpIdentity{});
+    h += row("Pump", esc(pump.model) + ", serial " + esc(pump.serial) + ", firmware " + esc(pump.firmware) + ", protocol " + std::to_string(pump.proto));
+    h += row("Meter", r.meter && !r.meter->empty() ? esc(*r.meter) : "<span class=\"empty\">not identified</span>");
+    h += row("Rig", esc(r.rig.name) + (r.rig.simulated ? " (simulated bench)" : "") + "<br><span class=\"mono\">" + esc(r.rig.file) + "</span>");
     if (!channel.empty()) h += row("Channel", esc(channel));
-    h += row("Links", "pump " + esc(field(r, "/rig/pump_link")) + "<br>meter " + esc(field(r, "/rig/meter_link")));
-    h += row("Tool", esc(field(r, "/tool/name")) + " " + esc(field(r, "/tool/version")));
-    h += row("Seed", esc(field(r, "/seed")));
-    h += row("Start", esc(field(r, "/start")));
-    h += row("End", esc(field(r, "/end")));
+    h += row("Links", "pump " + esc(r.rig.pump_link) + "<br>meter " + esc(r.rig.meter_link));
+    h += row("Tool", esc(r.tool.name) + " " + esc(r.tool.version));
+    h += row("Seed", std::to_string(r.seed));
+    h += row("Start", esc(record::iso_time(r.start)));
+    h += row("End", r.end ? esc(record::iso_time(*r.end)) : "");
     h += row("Bench duration", format_number(hours_from(v.start, v.end), 5) + " h");
-    h += row("Record state", esc(field(r, "/state")));
+    h += row("Record state", esc(record::to_string(r.state)));
     h += row("Outcome", esc(v.outcome));
-    if (r.contains("safe_stop"))
-        h += row("Pump left", field(r, "/safe_stop/confirmed_stopped") == "true" ? "stopped (confirmed)"
-                                                                                  : "NOT confirmed stopped: " + esc(field(r, "/safe_stop/detail")));
+    if (r.safe_stop)
+        h += row("Pump left", r.safe_stop->confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + esc(r.safe_stop->detail));
     h += "</table>\n";
 
     h += "<h2>Checks</h2>\n";
@@ -314,14 +294,18 @@ std::string render_run_html(const RunView& v) {
             h += "<p class=\"empty\">" + std::to_string(v.events.size() - kMaxRows) + " more events in events.jsonl.</p>\n";
     }
 
-    if (r.contains("links")) {
-        h += "<h2>Links</h2>\n<table class=\"meta\">\n";
-        for (const auto& [link, counters] : r["links"].items()) {
+    if (r.links) {
+        const auto& l = *r.links;
+        auto counters = [](std::initializer_list<std::pair<const char*, std::uint64_t>> list) {
             std::string text;
-            if (counters.is_object())
-                for (const auto& [k, val] : counters.items()) text += (text.empty() ? "" : ", ") + esc(k) + " " + esc(val.dump());
-            h += row(esc(link), text);
-        }
+            for (const auto& [k, n] : list) text += (text.empty() ? "" : ", ") + std::string(k) + " " + std::to_string(n);
+            return text;
+        };
+        h += "<h2>Links</h2>\n<table class=\"meta\">\n";
+        h += row("meter", counters({{"errors", l.meter_errors}, {"reads", l.meter_reads}, {"retries", l.meter_retries}}));
+        h += row("pump", counters({{"busy", l.busy}, {"crc_errors", l.crc_errors}, {"discarded_lines", l.discarded_lines},
+                                   {"duplicate_events", l.duplicate_events}, {"events", l.events}, {"requests", l.requests},
+                                   {"retries", l.retries}, {"timeouts", l.timeouts}}));
         h += "</table>\n";
     }
     h += "<p class=\"notes\">Samples: " + std::to_string(v.samples.size()) + ". Made by pumprig from the run folder; every view is rebuilt by "

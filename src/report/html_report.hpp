@@ -3,11 +3,11 @@
 // by side comparison of two runs. Pure: everything comes in as data (RunView), nothing is read
 // from disk here. Every text that came from a device or a scenario is escaped (markup.hpp).
 #pragma once
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/units.hpp"
+#include "record/run_record.hpp"
 #include "verify/checks.hpp"
 #include "verify/iec60601.hpp"
 #include "verify/records.hpp"
@@ -18,7 +18,7 @@ namespace pumprig::report {
 // What a run report is drawn from: the record (identity, rig, scenario, times, outcome), the
 // checks, and the raw data for the plots.
 struct RunView {
-    nlohmann::json record;                          // record.json (or the rebuilt one)
+    record::RunRecord record;                       // record.json (or the rebuilt one)
     std::vector<verify::CheckResult> checks;
     std::string outcome;                            // PASS FAIL INCONCLUSIVE ERROR ABORTED
     bool incomplete = false;                        // the record was not COMPLETE

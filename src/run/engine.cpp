@@ -13,24 +13,28 @@
 
 #include "core/realtime.hpp"
 #include "meter/total_tracker.hpp"
-#include "report/recorder.hpp"
-#include "report/run_folder.hpp"
+#include "record/folder.hpp"
+#include "record/json.hpp"
+#include "record/recorder.hpp"
+#include "record/version.hpp"
 #include "scenario/expected.hpp"
 #include "verify/iec60601.hpp"
-#include "verify/json.hpp"
 #include "verify/report_checks.hpp"
 
 namespace pumprig::run {
 
-const char* to_string(Outcome o) {
-    switch (o) {
-        case Outcome::Pass: return "PASS";
-        case Outcome::Fail: return "FAIL";
-        case Outcome::Inconclusive: return "INCONCLUSIVE";
-        case Outcome::Error: return "ERROR";
-        case Outcome::Aborted: return "ABORTED";
+std::string step_label(const scenario::Scenario& sc, std::size_t i) {
+    const auto& step = sc.steps[i];
+    return step.label.empty() ? std::string(scenario::step_name(step.action)) + " (step " + std::to_string(i + 1) + ")" : step.label;
+}
+
+std::vector<record::StepRecord> step_records(const scenario::Scenario& sc, const scenario::ExecutionTimes& times) {
+    std::vector<record::StepRecord> out;
+    for (std::size_t i = 0; i < times.steps.size() && i < sc.steps.size(); ++i) {
+        const auto& s = times.steps[i];
+        out.push_back({i, std::string(scenario::step_name(sc.steps[i].action)), sc.steps[i].label, s.at, s.answer, s.pump_offset});
     }
-    return "ERROR";
+    return out;
 }
 
 verify::Sample to_sample(BenchTime t, const meter::MeterReading& reading, const meter::TotalTracker::Update& total) {
@@ -132,7 +136,7 @@ bool event_matches(const verify::PumpEventRecord& e, const scenario::EventMatch&
 
 class Runner {
 public:
-    Runner(bench::Bench& b, const scenario::Scenario& sc, const RunOptions& opt, report::RunRecorder& rec)
+    Runner(bench::Bench& b, const scenario::Scenario& sc, const RunOptions& opt, record::RunRecorder& rec)
         : b_(b), sc_(sc), opt_(opt), rec_(rec), tracker_(b.meter().profile()) {}
 
     RunResult run();
@@ -156,7 +160,7 @@ private:
     bench::Bench& b_;
     const scenario::Scenario& sc_;
     const RunOptions& opt_;
-    report::RunRecorder& rec_;
+    record::RunRecorder& rec_;
     meter::TotalTracker tracker_;
     RecordedRun data_;
     BenchTime next_sample_{}, next_status_{};
@@ -176,8 +180,28 @@ private:
     std::size_t sample_count_ = 0;
     const scenario::Program* sent_program_ = nullptr;  // the last program committed OK
     Result<void> resync();
-    nlohmann::json gaps_ = nlohmann::json::array();  // link outages and pump resets, with times
+    std::vector<record::Gap> gaps_;                  // link outages and pump resets, with times
+    // The record: record.json is rewritten around every step, and the files are committed
+    // together up to a bench-time horizon (record/recorder.hpp).
+    record::RunRecord header_;
+    BenchTime next_commit_{};
+    void write_header();
+    void commit(BenchTime horizon);
 };
+
+void Runner::write_header() {
+    header_.steps = step_records(sc_, data_.times);
+    header_.gaps = gaps_;
+    header_.pump_offset = data_.pump_offset;
+    if (auto w = rec_.write_record(header_); !w) log(w.error().describe());
+}
+
+// Everything stamped before `horizon` is recorded: a real-time bench commits every bench second
+// (what a kill may lose), a virtual one every bench minute (it replays in seconds).
+void Runner::commit(BenchTime horizon) {
+    rec_.commit(horizon);
+    next_commit_ = horizon + (b_.virtual_time() ? Millis{60'000} : Millis{1000});
+}
 
 // The pump restarted by itself: authenticate again at once (as an operator would) and check
 // that the program in force is still the one pumprig sent. The restart itself is the pump's
@@ -190,7 +214,7 @@ Result<void> Runner::resync() {
         auto p = b_.pump().prog_read();
         const bool same = p && p->steps == committed_->steps && p->boluses == committed_->boluses &&
                           std::fabs(p->daily_ug - committed_->daily_ug) < 0.05;
-        if (!gaps_.empty()) gaps_.back()["program_unchanged"] = same;
+        if (!gaps_.empty()) gaps_.back().program_unchanged = same;
         log(same ? "pump restarted by itself: authenticated again, program unchanged"
                  : "pump restarted by itself: the program in force is not the one pumprig sent");
     }
@@ -205,21 +229,21 @@ Result<void> Runner::recover(const Error& why) {
     const BenchTime from = b_.clock().now();
     log("pump link trouble (" + why.describe() + "): reconnecting");
     auto id = b_.reconnect_pump();
-    nlohmann::json gap = {{"from_ms", from.time_since_epoch().count()}, {"reason", why.describe()}};
+    record::Gap gap{from, std::nullopt, why.describe(), std::nullopt, std::nullopt};
     if (!id) {
-        gap["recovered"] = false;
+        gap.recovered = false;
         gaps_.push_back(gap);
         return std::unexpected(id.error());
     }
     if (!pump_serial_.empty() && id->serial != pump_serial_)
         return fail(ErrorKind::Protocol, "after reconnecting, the pump reports serial " + id->serial + ", not " + pump_serial_);
-    gap["to_ms"] = b_.clock().now().time_since_epoch().count();
-    gap["recovered"] = true;
+    gap.to = b_.clock().now();
+    gap.recovered = true;
     if (committed_) {
         auto p = b_.pump().prog_read();
         const bool same = p && p->steps == committed_->steps && p->boluses == committed_->boluses &&
                           std::fabs(p->daily_ug - committed_->daily_ug) < 0.05;
-        gap["program_unchanged"] = same;
+        gap.program_unchanged = same;
         if (!same) log("after reconnecting, the program in force is not the one pumprig sent");
     }
     gaps_.push_back(gap);
@@ -259,7 +283,7 @@ Result<void> Runner::drain_events() {
             } else if (r.values.count("reason") && r.values.at("reason") != "POWER") {
                 // The pump restarted by itself: the session is gone. Note it; the next call that
                 // needs a session authenticates again through recover().
-                gaps_.push_back({{"from_ms", r.bench_t.time_since_epoch().count()}, {"reason", "pump reset (BOOT reason=" + r.values.at("reason") + ")"}});
+                gaps_.push_back({r.bench_t, std::nullopt, "pump reset (BOOT reason=" + r.values.at("reason") + ")", std::nullopt, std::nullopt});
                 resync_needed_ = true;
             }
         }
@@ -346,6 +370,8 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
             }
             while (next_status_ <= at) next_status_ += sc_.settings.status_period;
         }
+        // Events read before `at` are drained by now; what came later is stamped at or after it.
+        if (at >= next_commit_) commit(at);
         progress();
     }
 }
@@ -367,22 +393,21 @@ Result<std::string> Runner::command(std::size_t i, const std::string& verb, cons
         if (auto rec = recover(r.error()); !rec) return std::unexpected(rec.error());
         answer = "NO_ANSWER";
     }
-    verify::CommandRecord c;
+    record::CommandRecord c;
     c.bench_t = t;
-    c.step_label = step.label.empty() ? std::string(scenario::step_name(step.action)) + " (step " + std::to_string(i + 1) + ")" : step.label;
+    c.step_label = step_label(sc_, i);
     c.verb = verb;
-    c.expected_answer = step.expect == "OK" ? "OK" : "ERR,code=" + step.expect;
-    c.answer = answer == "OK" ? "OK" : "ERR,code=" + answer;
+    c.expected = record::Answer::from_code(step.expect);
+    c.answer = record::Answer::from_code(answer);
     data_.commands.push_back(c);
     rec_.command(c);
-    log("step " + std::to_string(i + 1) + " " + verb + " -> " + c.answer + (c.answer == c.expected_answer ? "" : " (expected " + c.expected_answer + ")"));
+    log("step " + std::to_string(i + 1) + " " + verb + " -> " + c.answer.text() + (c.answer == *c.expected ? "" : " (expected " + c.expected->text() + ")"));
     return answer;
 }
 
 Result<void> Runner::exec_step(std::size_t i) {
     const auto& step = sc_.steps[i];
     auto& exec = data_.times.steps[i];
-    exec.at = b_.clock().now();
     step_name_ = std::string(scenario::step_name(step.action));
     auto& pump = b_.pump();
     using namespace scenario;
@@ -535,10 +560,10 @@ RunResult Runner::run() {
     data_.line_tau = Millis{static_cast<long long>(b_.rig().line_tau_s * 1000.0)};
     data_.times.steps.resize(sc_.steps.size());
 
+    std::optional<record::EarlyEnd> ended_early;
     auto fail_run = [&](const Error& e, Outcome o) {
-        result.outcome = o;
-        result.error = e.describe();
-        log("run ended early: " + result.error);
+        ended_early = record::EarlyEnd{o, e.describe()};
+        log("run ended early: " + ended_early->why);
     };
 
     // Real-time benches: the sampling thread may run at a real-time priority (--rt-priority).
@@ -555,12 +580,11 @@ RunResult Runner::run() {
         fail_run(id.error(), Outcome::Error);
         ok = false;
     }
-    nlohmann::json identity;
     if (ok) {
         pump_serial_ = id->serial;
-        identity["pump"] = {{"model", id->model}, {"serial", id->serial}, {"firmware", id->firmware}, {"proto", id->proto}};
+        header_.pump = record::PumpIdentity{id->model, id->serial, id->firmware, id->proto};
         auto mid = b_.meter().identify();
-        identity["meter"] = mid ? nlohmann::json(*mid) : nlohmann::json(nullptr);
+        if (mid) header_.meter = *mid;
         if (!mid) log("meter identification failed: " + mid.error().describe());
         if (auto r = b_.meter().reset_total(); !r) {
             fail_run(r.error(), Outcome::Error);
@@ -593,20 +617,16 @@ RunResult Runner::run() {
     next_status_ = data_.times.start + sc_.settings.status_period;
     if (ok && !(id->model == sc_.pump.model)) log("warning: the scenario assumes a " + sc_.pump.model + ", the pump is a " + id->model);
 
-    nlohmann::json record = {
-        {"tool", {{"name", "pumprig"}, {"version", "0.1.0"}}},
-        {"rig", {{"name", b_.rig().name}, {"channel", b_.rig().channel}, {"file", opt_.rig_file}, {"simulated", b_.rig().simulator.enabled},
-                 {"virtual_time", b_.virtual_time()}, {"pump_link", b_.pump().describe_link()}, {"meter_link", b_.meter().describe()}}},
-        {"identity", identity},
-        {"scenario", {{"name", sc_.name}, {"file", sc_.file.string()}, {"sha256", sha256_file(sc_.file)}, {"tags", sc_.tags},
-                      {"requirements", sc_.requirements}}},
-        {"seed", opt_.seed},
-        {"realtime_priority", priority ? nlohmann::json{{"requested", opt_.realtime_priority}, {"active", priority->active()},
-                                                        {"detail", priority->detail()}}
-                                       : nlohmann::json(nullptr)},
-        {"start", report::iso_time(data_.times.start)},
-        {"state", "RUNNING"},
-    };
+    header_.tool.version = kToolVersion;
+    header_.rig = {b_.rig().name, b_.rig().channel, opt_.rig_file, b_.rig().simulator.enabled, b_.virtual_time(),
+                   b_.pump().describe_link(), b_.meter().describe()};
+    header_.scenario = {sc_.name, sc_.file.string(), sha256_file(sc_.file), sc_.tags, sc_.requirements};
+    header_.seed = opt_.seed;
+    if (priority) header_.realtime_priority = record::RealtimeInfo{opt_.realtime_priority, priority->active(), priority->detail()};
+    header_.start = data_.times.start;
+    header_.line_tau = data_.line_tau;
+    header_.line_tau_uncertainty = data_.line_tau_uncertainty;
+    header_.initial_pump_offset = data_.times.initial_pump_offset;
     // The record stands alone: the scenario and the rig as run are copied beside it, so that
     // `pumprig report` can re-judge the run even after the files changed.
     std::error_code copy_ec;
@@ -614,7 +634,7 @@ RunResult Runner::run() {
     if (copy_ec) log("cannot copy the scenario into the run folder: " + copy_ec.message());
     if (!opt_.rig_file.empty())
         std::filesystem::copy_file(opt_.rig_file, rec_.dir() / "rig.json", std::filesystem::copy_options::overwrite_existing, copy_ec);
-    (void)rec_.write_record(record);
+    write_header();
 
     if (ok) {
         if (auto s = sample_once(); !s) { fail_run(s.error(), Outcome::Error); ok = false; }
@@ -625,6 +645,10 @@ RunResult Runner::run() {
             ok = false;
             break;
         }
+        // The step's start is on record before it runs, and everything before it on disk.
+        data_.times.steps[i].at = b_.clock().now();
+        write_header();
+        commit(*data_.times.steps[i].at);
         if (auto r = exec_step(i); !r) {
             fail_run(r.error(), r.error().code == "ABORTED" ? Outcome::Aborted : Outcome::Error);
             ok = false;
@@ -634,6 +658,7 @@ RunResult Runner::run() {
             fail_run(e.error(), Outcome::Error);
             ok = false;
         }
+        write_header();
     }
     // Let the line settle so the meter counts what the pump delivered at the end.
     if (ok) {
@@ -655,64 +680,35 @@ RunResult Runner::run() {
     result.safe_stop = b_.safe_stop();
     log(std::string("safe stop: ") + result.safe_stop.detail);
     (void)drain_events();
-    rec_.flush(true);
+    // Everything is recorded: the files are complete up to now.
+    header_.horizon = b_.clock().now() + Millis{1};
+    rec_.commit(*header_.horizon);
 
-    if (auto back = report::read_samples_csv(rec_.dir() / "samples.csv"); back) {
+    if (auto back = record::read_samples_csv(rec_.dir() / "samples.csv"); back) {
         data_.samples = std::move(back->items);
     } else {
         log("cannot read the samples back for judging: " + back.error().describe());
     }
     data_.complete = ok;
     result.checks = judge(sc_, data_);
-    const auto summary = verify::summarise(result.checks);
-    if (ok) {
-        result.outcome = summary.overall == verify::Verdict::Pass   ? Outcome::Pass
-                         : summary.overall == verify::Verdict::Fail ? Outcome::Fail
-                                                                    : Outcome::Inconclusive;
-    }
-    // A faulty meter is the bench's problem, not the pump's: with no other failure the run is
-    // an ERROR naming the meter fault (verify/report_checks.hpp).
-    if (ok) {
-        if (auto mf = verify::meter_fault(result.checks);
-            mf && std::none_of(result.checks.begin(), result.checks.end(), [](const verify::CheckResult& c) {
-                return c.verdict == verify::Verdict::Fail && c.kind != "meter";
-            })) {
-            result.outcome = Outcome::Error;
-            result.error = "meter fault: " + *mf;
-            log("run ended as ERROR: " + result.error);
-        }
-    }
-    record["state"] = ok ? "COMPLETE" : "INCOMPLETE";
-    record["end"] = report::iso_time(data_.times.end);
-    record["outcome"] = to_string(result.outcome);
-    if (!result.error.empty()) record["error"] = result.error;
-    record["safe_stop"] = {{"attempted", result.safe_stop.attempted}, {"stop_answered", result.safe_stop.stop_answered},
-                           {"confirmed_stopped", result.safe_stop.confirmed_stopped}, {"detail", result.safe_stop.detail}};
-    record["pump_offset_ms"] = data_.pump_offset.count();
-    record["gaps"] = gaps_;
-    record["line_tau_ms"] = data_.line_tau.count();
-    record["line_tau_uncertainty"] = data_.line_tau_uncertainty;
-    nlohmann::json steps = nlohmann::json::array();
-    for (std::size_t i = 0; i < data_.times.steps.size(); ++i) {
-        const auto& s = data_.times.steps[i];
-        steps.push_back({{"index", i}, {"do", scenario::step_name(sc_.steps[i].action)}, {"label", sc_.steps[i].label},
-                         {"at_ms", s.at ? nlohmann::json(s.at->time_since_epoch().count()) : nlohmann::json(nullptr)},
-                         {"answer", s.answer ? nlohmann::json(*s.answer) : nlohmann::json(nullptr)},
-                         {"pump_offset_ms", s.pump_offset ? nlohmann::json(s.pump_offset->count()) : nlohmann::json(nullptr)}});
-    }
-    record["steps"] = steps;
-    record["start_ms"] = data_.times.start.time_since_epoch().count();
-    record["end_ms"] = data_.times.end.time_since_epoch().count();
+    // The outcome rule, shared with `pumprig report` (record/outcome.hpp).
+    const auto decision = record::decide_outcome(result.checks, ended_early);
+    result.outcome = decision.outcome;
+    result.error = decision.error;
+    if (!ended_early && !result.error.empty()) log("run ended as ERROR: " + result.error);
+    header_.state = ok ? record::RunState::Complete : record::RunState::Incomplete;
+    header_.end = data_.times.end;
+    header_.outcome = result.outcome;
+    header_.error = result.error;
+    header_.safe_stop = record::SafeStopInfo{result.safe_stop.attempted, result.safe_stop.stop_answered,
+                                             result.safe_stop.confirmed_stopped, result.safe_stop.detail};
     const auto& pc = b_.pump().counters();
     const auto& mc = b_.meter().counters();
-    record["links"] = {{"pump", {{"requests", pc.requests}, {"retries", pc.retries}, {"busy", pc.busy}, {"crc_errors", pc.crc_errors},
-                                 {"timeouts", pc.timeouts}, {"events", pc.events}, {"duplicate_events", pc.duplicate_events},
-                                 {"discarded_lines", pc.discarded_lines}}},
-                       {"meter", {{"reads", mc.reads}, {"retries", mc.retries}, {"errors", mc.errors}}}};
-    record["summary"] = {{"pass", summary.pass}, {"fail", summary.fail}, {"inconclusive", summary.inconclusive}};
-    record["checks"] = result.checks;
-    if (auto w = rec_.write_record(record); !w) log(w.error().describe());
-    rec_.flush(true);
+    header_.links = record::LinkCounters{pc.requests, pc.retries, pc.busy, pc.crc_errors, pc.timeouts, pc.events, pc.duplicate_events,
+                                         pc.discarded_lines, mc.reads, mc.retries, mc.errors};
+    header_.judged = true;
+    header_.checks = result.checks;
+    write_header();
     return result;
 }
 
@@ -724,7 +720,7 @@ RunResult run_scenario(bench::Bench& bench, const scenario::Scenario& scenario, 
     const std::string base = wall_stamp() + "-" + safe_name(scenario.name) + channel + "-s" + std::to_string(options.seed);
     auto dir = options.out_root / base;
     for (int k = 2; std::filesystem::exists(dir); ++k) dir = options.out_root / (base + "-" + std::to_string(k));
-    auto rec = report::RunRecorder::create(dir);
+    auto rec = record::RunRecorder::create(dir);
     if (!rec) {
         RunResult r;
         r.outcome = Outcome::Error;

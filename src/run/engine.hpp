@@ -13,7 +13,9 @@
 
 #include "bench/bench.hpp"
 #include "meter/total_tracker.hpp"
-#include "report/recorder.hpp"
+#include "record/outcome.hpp"
+#include "record/recorder.hpp"
+#include "record/run_record.hpp"
 #include "scenario/expected.hpp"
 #include "scenario/scenario.hpp"
 #include "verify/checks.hpp"
@@ -21,14 +23,15 @@
 
 namespace pumprig::run {
 
-// Outcome of a run: the checks' verdict, or a bench failure that kept them from being made.
-enum class Outcome { Pass, Fail, Inconclusive, Error, Aborted };
-const char* to_string(Outcome o);
+// Outcome of a run: the checks' verdict, or a bench failure that kept them from being made
+// (the rule: record/outcome.hpp).
+using record::Outcome;
+using record::to_string;
 
 // Carries the pump driver's wire trace to the recorder of the run in progress (the bench is
 // opened once for several runs; each run has its own record).
 struct TraceRelay {
-    report::RunRecorder* recorder = nullptr;
+    record::RunRecorder* recorder = nullptr;
     const Clock* clock = nullptr;
     void operator()(bool to_device, std::string_view bytes) const {
         if (recorder && clock) recorder->trace(clock->now(), "pump", to_device, bytes);
@@ -63,6 +66,11 @@ verify::Sample to_sample(BenchTime t, const meter::MeterReading& reading, const 
 // Runs one scenario on an open bench. Never throws for device trouble: a bench failure ends
 // the run as Error with what was measured until then kept and judged.
 RunResult run_scenario(bench::Bench& bench, const scenario::Scenario& scenario, const RunOptions& options);
+
+// The label a step's commands are recorded under (commands.jsonl): its own, or "<do> (step N)".
+std::string step_label(const scenario::Scenario& scenario, std::size_t i);
+// The steps of the record (record.json "steps") from the times they ran.
+std::vector<record::StepRecord> step_records(const scenario::Scenario& scenario, const scenario::ExecutionTimes& times);
 
 // Judges recorded data: used at the end of a run and by `pumprig report` to rebuild a record.
 struct RecordedRun {

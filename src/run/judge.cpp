@@ -30,6 +30,30 @@ BenchTime resolve(const scenario::Scenario& sc, const RecordedRun& run, const sc
     return run.times.end;
 }
 
+// What the check's window starts or ends at that never came (the run was cut short before
+// it): a step that never ran, or the scenario's end (its last step never ran). Nothing can be
+// said of such a window, live or rebuilt.
+std::optional<std::string> unreached_bound(const scenario::Scenario& sc, const RecordedRun& run, const scenario::Check& c) {
+    std::optional<std::string> out;
+    auto need = [&](const scenario::TimeRef& ref) {
+        if (out) return;
+        if (ref.kind == scenario::TimeRef::Kind::End) {
+            if (!run.times.steps.empty() && !run.times.steps.back().at) out = "the scenario's end";
+            return;
+        }
+        if (ref.kind != scenario::TimeRef::Kind::Label) return;
+        const auto i = sc.find_label(ref.label);
+        if (!i || *i >= run.times.steps.size() || !run.times.steps[*i].at) out = "step \"" + ref.label + "\"";
+    };
+    std::visit(
+        [&](const auto& spec) {
+            if constexpr (requires { spec.from; }) need(spec.from);
+            if constexpr (requires { spec.to; }) need(spec.to);
+        },
+        c.spec);
+    return out;
+}
+
 verify::AccuracySpec accuracy_of(const scenario::Scenario& sc, const scenario::Tolerance* tol = nullptr) {
     verify::AccuracySpec a;
     a.delivery_pct = sc.pump.accuracy.value;
@@ -172,6 +196,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     int n_volume = 0, n_event = 0;
     for (const auto& c : sc.checks) {
         if (!c.enabled) continue;
+        const std::size_t first = out.size();
         std::visit(
             overloaded{
                 [&](const scenario::VolumeCheck& v) {
@@ -295,6 +320,11 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
                 },
             },
             c.spec);
+        if (const auto bound = unreached_bound(sc, run, c))
+            for (std::size_t k = first; k < out.size(); ++k) {
+                out[k].verdict = verify::Verdict::Inconclusive;
+                out[k].detail = *bound + " was never reached (the run was cut short): " + out[k].detail;
+            }
     }
     {
         // Probe records (bench/probe_stream.hpp) are judged as answers under their own ids.

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <variant>
 
-#include "report/recorder.hpp"
-#include "report/run_folder.hpp"
+#include "record/folder.hpp"
+#include "record/json.hpp"
+#include "record/recorder.hpp"
 #include "scenario/expected.hpp"
-#include "verify/json.hpp"
 
 namespace pumprig::run {
 
@@ -17,30 +17,13 @@ using nlohmann::json;
 
 namespace {
 
-// The step label the engine writes into commands.jsonl for step i.
-std::string command_label(const scenario::Scenario& sc, std::size_t i) {
-    const auto& step = sc.steps[i];
-    return step.label.empty() ? std::string(scenario::step_name(step.action)) + " (step " + std::to_string(i + 1) + ")" : step.label;
-}
-
-// "OK" or the ICD code, from an answer as recorded ("OK", "ERR,code=STATE").
-std::string answer_code(const std::string& answer) {
-    const std::string prefix = "ERR,code=";
-    return answer.starts_with(prefix) ? answer.substr(prefix.size()) : answer;
-}
-
 // Pump clock minus bench clock seen in a status (the pump prints its clock to limited
 // precision, so this is an estimate within that precision).
 Millis offset_of(const verify::PumpStatusRecord& s) {
     return Millis{std::llround(s.pump_t * 1000.0)} - s.bench_t.time_since_epoch();
 }
 
-std::optional<long long> opt_ms(const json& j, const char* key) {
-    if (!j.contains(key) || !j.at(key).is_number()) return std::nullopt;
-    return j.at(key).get<long long>();
-}
-
-// Step times of a run whose record has none (killed before the end): command steps from
+// Step times of a run of pumprig 0.1.0 killed before the end (its record has none): command steps from
 // commands.jsonl (the first unused command carrying the step's label), waits and status reads
 // from the step before them. The first command step without a command was not reached.
 void reconstruct_steps(const scenario::Scenario& sc, LoadedRun& run) {
@@ -56,12 +39,12 @@ void reconstruct_steps(const scenario::Scenario& sc, LoadedRun& run) {
             exec.at = previous;
             continue;
         }
-        const auto label = command_label(sc, i);
+        const auto label = step_label(sc, i);
         std::size_t k = cursor;
         while (k < commands.size() && commands[k].step_label != label) ++k;
         if (k == commands.size()) break;
         exec.at = commands[k].bench_t;
-        exec.answer = answer_code(commands[k].answer);
+        exec.answer = commands[k].answer.code_or_ok();
         previous = commands[k].bench_t;
         cursor = k + 1;
         if (std::holds_alternative<scenario::SetClockStep>(action) && exec.answer == "OK") {
@@ -99,13 +82,14 @@ BenchTime resolve(const scenario::Scenario& sc, const RecordedRun& run, const sc
 }  // namespace
 
 Result<LoadedRun> load_run(const fs::path& dir, const fs::path& fixtures_dir) {
-    if (!fs::is_directory(dir)) return fail(ErrorKind::BadInput, "no run folder " + dir.string() + " (expected a folder written by pumprig run)");
+    auto folder = record::read_run_folder(dir);
+    if (!folder) return std::unexpected(folder.error());
     LoadedRun run;
     run.dir = dir;
-    auto record = report::read_record(dir / "record.json");
-    if (!record) return std::unexpected(record.error());
-    run.record = std::move(*record);
-    run.complete = run.record.value("state", "") == "COMPLETE";
+    run.record = std::move(folder->record);
+    run.notes = std::move(folder->notes);
+    run.complete = run.record.state == record::RunState::Complete;
+    const bool schema0 = run.record.schema_version == 0;
 
     auto sc = scenario::parse_scenario_file(dir / "scenario.json", fixtures_dir);
     if (!sc) {
@@ -115,27 +99,15 @@ Result<LoadedRun> load_run(const fs::path& dir, const fs::path& fixtures_dir) {
     }
     run.scenario = std::move(*sc);
 
-    auto samples = report::read_samples_csv(dir / "samples.csv");
-    if (!samples) return std::unexpected(samples.error());
-    auto events = report::read_events(dir / "events.jsonl");
-    if (!events) return std::unexpected(events.error());
-    auto statuses = report::read_statuses(dir / "statuses.jsonl");
-    if (!statuses) return std::unexpected(statuses.error());
-    auto commands = report::read_commands(dir / "commands.jsonl");
-    if (!commands) return std::unexpected(commands.error());
-    for (const auto& [name, partial] : {std::pair{"samples.csv", samples->partial_last_line}, std::pair{"events.jsonl", events->partial_last_line},
-                                        std::pair{"statuses.jsonl", statuses->partial_last_line},
-                                        std::pair{"commands.jsonl", commands->partial_last_line}})
-        if (partial) run.notes.push_back(std::string(name) + " ended inside a line (the run was cut short): that partial line was ignored.");
     auto& d = run.data;
-    d.samples = std::move(samples->items);
-    d.events = std::move(events->items);
-    d.statuses = std::move(statuses->items);
-    d.commands = std::move(commands->items);
+    d.samples = std::move(folder->samples);
+    d.events = std::move(folder->events);
+    d.statuses = std::move(folder->statuses);
+    d.commands = std::move(folder->commands);
 
     // Line time constant: the record's, else the rig copy's, else the rig default.
-    if (auto tau = opt_ms(run.record, "line_tau_ms")) {
-        d.line_tau = Millis{*tau};
+    if (run.record.line_tau > Millis{0}) {
+        d.line_tau = run.record.line_tau;
     } else {
         std::ifstream rig(dir / "rig.json");
         const json r = rig ? json::parse(rig, nullptr, false) : json();
@@ -144,44 +116,38 @@ Result<LoadedRun> load_run(const fs::path& dir, const fs::path& fixtures_dir) {
             d.line_tau = Millis{std::llround(r.at(p).get<double>() * 1000.0)};
     }
 
-    // Times: the record's, else from the "start" stamp and the last data.
-    if (auto start = opt_ms(run.record, "start_ms")) {
-        d.times.start = BenchTime{Millis{*start}};
-    } else {
-        auto start_text = report::parse_iso_time(run.record.value("start", ""));
-        if (!start_text) return fail(ErrorKind::BadInput, (dir / "record.json").string() + ": start: " + start_text.error().message);
-        d.times.start = *start_text;
-    }
+    // Times: the record's; a run cut short ends at its horizon (schema 1) or its last data.
+    d.times.start = run.record.start;
     BenchTime last = d.times.start;
     if (!d.samples.empty()) last = std::max(last, d.samples.back().t);
     if (!d.events.empty()) last = std::max(last, d.events.back().bench_t);
     if (!d.statuses.empty()) last = std::max(last, d.statuses.back().bench_t);
     if (!d.commands.empty()) last = std::max(last, d.commands.back().bench_t);
-    d.times.end = opt_ms(run.record, "end_ms") ? BenchTime{Millis{*opt_ms(run.record, "end_ms")}} : last;
+    d.times.end = run.record.end ? *run.record.end : folder->horizon ? std::max(last, *folder->horizon - Millis{1}) : last;
     d.last_data = d.samples.empty() ? d.times.end : d.samples.back().t;
     d.complete = run.complete;
-    if (auto u = run.record.find("line_tau_uncertainty"); u != run.record.end() && u->is_number()) d.line_tau_uncertainty = u->get<double>();
+    d.line_tau_uncertainty = run.record.line_tau_uncertainty;
 
-    if (!d.statuses.empty()) d.times.initial_pump_offset = offset_of(d.statuses.front());
+    // The pump clock mapping: the record's (schema 1: the first offset, then each step's).
+    d.times.initial_pump_offset = !schema0 ? run.record.initial_pump_offset : !d.statuses.empty() ? offset_of(d.statuses.front()) : Millis{0};
     d.pump_offset = d.times.initial_pump_offset;
     d.times.steps.assign(run.scenario.steps.size(), {});
-    const json* steps = run.record.contains("steps") && run.record["steps"].is_array() ? &run.record["steps"] : nullptr;
-    if (steps) {
-        for (const auto& s : *steps) {
-            const auto i = s.value("index", std::size_t{0});
-            if (i >= d.times.steps.size()) continue;
-            auto& exec = d.times.steps[i];
-            if (auto at = opt_ms(s, "at_ms")) exec.at = BenchTime{Millis{*at}};
-            if (s.contains("answer") && s["answer"].is_string()) exec.answer = s["answer"].get<std::string>();
-            if (auto off = opt_ms(s, "pump_offset_ms")) exec.pump_offset = Millis{*off};
+    if (!run.record.steps.empty() || !schema0) {
+        for (const auto& s : run.record.steps) {
+            if (s.index >= d.times.steps.size()) continue;
+            auto& exec = d.times.steps[s.index];
+            exec.at = s.at;
+            exec.answer = s.answer;
+            exec.pump_offset = s.pump_offset;
+            if (s.pump_offset) d.pump_offset = *s.pump_offset;
         }
-        if (auto off = opt_ms(run.record, "pump_offset_ms")) d.pump_offset = Millis{*off};
+        if (schema0 && run.record.pump_offset != Millis{0}) d.pump_offset = run.record.pump_offset;
     } else {
         reconstruct_steps(run.scenario, run);
     }
     if (!run.complete)
-        run.notes.push_back("The record's state is " + run.record.value("state", std::string("unknown")) +
-                            ", not COMPLETE: the report covers the data up to " + report::iso_time(d.last_data) + ".");
+        run.notes.push_back(std::string("The record's state is ") + record::to_string(run.record.state) +
+                            ", not COMPLETE: the report covers the data up to " + record::iso_time(d.last_data) + ".");
     return run;
 }
 
@@ -232,22 +198,26 @@ Result<BuiltReports> build_reports(const fs::path& dir, const ReportOptions& opt
 
     BuiltReports out;
     out.incomplete = !run.complete;
-    const bool use_record = !options.rejudge && !options.tolerance_pct && run.complete && run.record.contains("checks");
+    const bool use_record = !options.rejudge && !options.tolerance_pct && run.complete && run.record.judged;
     if (use_record) {
-        try {
-            out.checks = run.record["checks"].get<std::vector<verify::CheckResult>>();
-        } catch (const std::exception& e) {
-            return fail(ErrorKind::BadInput, (dir / "record.json").string() + ": checks: " + e.what());
-        }
+        out.checks = run.record.checks;
     } else {
         out.checks = judge(run.scenario, run.data);
         if (options.rejudge) run.notes.push_back("Checks re-judged by pumprig report from the raw run files.");
     }
     const auto summary = verify::summarise(out.checks);
-    const std::string original = run.record.value("outcome", "");
-    if (original == "ERROR" || original == "ABORTED") out.outcome = original;
-    else if (!run.complete) out.outcome = to_string(Outcome::Aborted);  // cut short without a word: treated as aborted
-    else out.outcome = summary.overall == verify::Verdict::Pass ? "PASS" : summary.overall == verify::Verdict::Fail ? "FAIL" : "INCONCLUSIVE";
+    // The live run's outcome rule (record/outcome.hpp): a run that did not complete ended early,
+    // as its record says (ERROR, ABORTED), or cut short without a word: treated as aborted.
+    std::optional<record::EarlyEnd> ended_early;
+    if (!run.complete) {
+        const auto original = run.record.outcome.value_or(Outcome::Aborted);
+        ended_early = record::EarlyEnd{original == Outcome::Error ? Outcome::Error : Outcome::Aborted,
+                                       !run.record.error.empty() ? run.record.error
+                                                                 : std::string("the run was cut short (record left in state ") +
+                                                                       record::to_string(run.record.state) + ")"};
+    }
+    const auto decision = record::decide_outcome(out.checks, ended_early);
+    out.outcome = to_string(decision.outcome);
 
     report::RunView view;
     view.record = run.record;
@@ -269,51 +239,40 @@ Result<BuiltReports> build_reports(const fs::path& dir, const ReportOptions& opt
     }
 
     out.html = dir / "report.html";
-    if (auto w = report::write_file_atomic(out.html, report::render_run_html(view)); !w) return std::unexpected(w.error());
+    if (auto w = record::write_file_atomic(out.html, report::render_run_html(view)); !w) return std::unexpected(w.error());
 
     // On a bench of several channels each channel's run is a suite of its own.
-    const auto channel_ptr = json::json_pointer("/rig/channel");
-    const std::string channel =
-        run.record.contains(channel_ptr) && run.record.at(channel_ptr).is_string() ? run.record.at(channel_ptr).get<std::string>() : "";
+    const std::string& channel = run.record.rig.channel;
     const std::string shown = channel.empty() ? run.scenario.name : run.scenario.name + " [" + channel + "]";
     auto& js = out.junit_suite;
     js.name = shown;
     js.package = "pumprig." + run.scenario.name + (channel.empty() ? "" : "." + channel);
-    js.timestamp = report::iso_time(run.data.times.start);
+    js.timestamp = record::iso_time(run.data.times.start);
     js.time_s = to_seconds(std::chrono::duration_cast<Millis>(run.data.times.end - run.data.times.start));
     js.checks = out.checks;
     js.outcome = out.outcome;
     js.incomplete = out.incomplete;
-    js.error = run.record.value("error", "");
-    if (js.error.empty() && out.incomplete && original.empty()) js.error = "the run was cut short (record left in state " + run.record.value("state", std::string("?")) + ")";
+    js.error = decision.error;
     js.run_dir = dir.string();
     out.junit = dir / "junit.xml";
-    if (auto w = report::write_file_atomic(out.junit, report::render_junit(std::span(&js, 1))); !w) return std::unexpected(w.error());
+    if (auto w = record::write_file_atomic(out.junit, report::render_junit(std::span(&js, 1))); !w) return std::unexpected(w.error());
 
     if (!use_record) {
-        json rebuilt = run.record;
-        rebuilt["checks"] = out.checks;
-        rebuilt["summary"] = {{"pass", summary.pass}, {"fail", summary.fail}, {"inconclusive", summary.inconclusive}};
-        rebuilt["outcome"] = out.outcome;
-        rebuilt["start_ms"] = run.data.times.start.time_since_epoch().count();
-        rebuilt["end_ms"] = run.data.times.end.time_since_epoch().count();
-        rebuilt["pump_offset_ms"] = run.data.pump_offset.count();
-        rebuilt["line_tau_ms"] = run.data.line_tau.count();
-        json steps = json::array();
-        for (std::size_t i = 0; i < run.data.times.steps.size(); ++i) {
-            const auto& s = run.data.times.steps[i];
-            steps.push_back({{"index", i}, {"do", scenario::step_name(run.scenario.steps[i].action)}, {"label", run.scenario.steps[i].label},
-                             {"at_ms", s.at ? json(s.at->time_since_epoch().count()) : json(nullptr)},
-                             {"answer", s.answer ? json(*s.answer) : json(nullptr)},
-                             {"pump_offset_ms", s.pump_offset ? json(s.pump_offset->count()) : json(nullptr)}});
-        }
-        rebuilt["steps"] = steps;
-        rebuilt["rebuilt"] = {{"by", "pumprig report"},
-                              {"original_state", run.record.value("state", "")},
-                              {"tolerance_pct", options.tolerance_pct ? json(*options.tolerance_pct) : json(nullptr)},
-                              {"notes", run.notes}};
+        // The same record, re-judged: written by the same writer as the live one.
+        record::RunRecord rebuilt = run.record;
+        rebuilt.judged = true;
+        rebuilt.checks = out.checks;
+        rebuilt.outcome = decision.outcome;
+        rebuilt.error = decision.error;
+        rebuilt.start = run.data.times.start;
+        rebuilt.end = run.data.times.end;
+        rebuilt.initial_pump_offset = run.data.times.initial_pump_offset;
+        rebuilt.pump_offset = run.data.pump_offset;
+        rebuilt.line_tau = run.data.line_tau;
+        rebuilt.steps = step_records(run.scenario, run.data.times);
+        rebuilt.rebuilt = record::RebuiltInfo{"pumprig report", record::to_string(run.record.state), options.tolerance_pct, run.notes};
         out.rebuilt_record = dir / "record.rebuilt.json";
-        if (auto w = report::write_file_atomic(out.rebuilt_record, rebuilt.dump(2) + "\n"); !w) return std::unexpected(w.error());
+        if (auto w = record::write_record_file(out.rebuilt_record, rebuilt); !w) return std::unexpected(w.error());
     }
 
     auto& e = out.suite_entry;

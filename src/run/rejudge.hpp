@@ -2,16 +2,18 @@
 // with another tolerance) and `pumprig run` (the views of a fresh record) both come here. The
 // raw files are the truth (samples.csv, events/statuses/commands.jsonl, scenario.json as run);
 // record.json is never modified: a re-judged record is written beside it as
-// record.rebuilt.json. Works for runs that were cut short: a record left RUNNING (no checks,
-// no step times) is rebuilt from the command log and the statuses, and marked INCOMPLETE.
+// record.rebuilt.json. Works for runs that were cut short: the files are read up to the
+// horizon every one of them reached (record/folder.hpp), with the steps and the pump clock
+// mapping as record.json had them; a record of pumprig 0.1.0 left RUNNING (no step times) is
+// rebuilt from the command log and the statuses. Either is marked INCOMPLETE.
 #pragma once
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "record/run_record.hpp"
 #include "report/html_report.hpp"
 #include "report/junit.hpp"
 #include "run/engine.hpp"
@@ -22,7 +24,7 @@ namespace pumprig::run {
 
 struct LoadedRun {
     std::filesystem::path dir;
-    nlohmann::json record;          // record.json as found
+    record::RunRecord record;       // record.json as found (steps and gaps cut to the horizon)
     scenario::Scenario scenario;    // parsed from the folder's scenario.json
     RecordedRun data;
     bool complete = false;          // record state COMPLETE

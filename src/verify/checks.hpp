@@ -22,42 +22,15 @@ using namespace std::chrono_literals;
 // ---------------------------------------------------------------------------------------------
 // Verdicts and results
 
-// INCONCLUSIVE: the window lacked valid data (gap, stale or invalid readings, run cut short),
-// so neither PASS nor FAIL can be said. The engine adds ERROR/ABORTED for bench failures.
-enum class Verdict { Pass, Fail, Inconclusive };
-
-const char* to_string(Verdict v);  // "PASS", "FAIL", "INCONCLUSIVE"
-std::optional<Verdict> verdict_from_string(std::string_view text);
-
-struct CheckResult {
-    std::string id;    // stable within a run: "volume.basal-1", "timing.step-2.meter", ...
-    std::string name;  // human-readable
-    std::string kind;  // volume, rate, timing, bolus, event, alarm, reservoir, command, iec60601
-    double measured = 0;
-    double expected = 0;
-    std::string unit;  // uL, uL/h, s, %, count
-    double lower = 0;  // acceptance limits on `measured` (may be infinite: one-sided check)
-    double upper = 0;
-    std::string tolerance;  // how the limits were built: "15 % + 0.25 uL + meter 0.5 % + 0.1 uL/h"
-    // Where the limits come from: "pump ICD 1.3", "IEC 60601-2-24 201.12.1.102", "meter ICD 2",
-    // or "engineering choice: <reason>" where no document states a figure.
-    std::string tolerance_source;
-    Verdict verdict = Verdict::Inconclusive;
-    std::vector<std::string> requirements;
-    std::string detail;  // why, in a sentence: what was missing, which event, which alarm
-    BenchTime window_start{};
-    BenchTime window_end{};
-};
-
-// Overall outcome of the checks of a run: FAIL if any failed, else INCONCLUSIVE if any was
-// inconclusive (or there were none: nothing was verified), else PASS.
-struct RunSummary {
-    std::size_t pass = 0;
-    std::size_t fail = 0;
-    std::size_t inconclusive = 0;
-    Verdict overall = Verdict::Inconclusive;
-};
-RunSummary summarise(std::span<const CheckResult> results);
+// Verdicts and results are the record's (record/data.hpp). INCONCLUSIVE: the window lacked
+// valid data (gap, stale or invalid readings, run cut short), so neither PASS nor FAIL can be
+// said. The outcome of a run (ERROR, ABORTED for bench failures) is record/outcome.hpp's.
+using record::CheckResult;
+using record::RunSummary;
+using record::summarise;
+using record::to_string;
+using record::Verdict;
+using record::verdict_from_string;
 
 // ---------------------------------------------------------------------------------------------
 // Data quality of a window of meter samples
@@ -274,13 +247,12 @@ std::vector<CheckResult> check_reservoir(std::span<const Sample> samples,
 // ---------------------------------------------------------------------------------------------
 // 6. Command answers
 
-// An answer matches when its first field (OK/ERR) equals the expected one and every key=value
-// of the expected answer is in the answer with an equal value (numbers compared as numbers);
-// extra keys in the answer are ignored (the ICD lets later firmware add some). A leading SEQ
-// field, if present, is ignored on both sides.
-bool answer_matches(std::string_view expected, std::string_view answer);
+// An answer matches when its kind (OK, ERR, none) and error code equal the expected ones and
+// every key=value of the expected answer is in the answer with an equal value (numbers compared
+// as numbers); extra keys in the answer are ignored (the ICD lets later firmware add some).
+bool answer_matches(const record::Answer& expected, const record::Answer& answer);
 
-// One result per command with a non-empty expected answer: "<id_prefix>.<index>".
+// One result per command with an expected answer: "<id_prefix>.<index>".
 std::vector<CheckResult> check_command_answers(std::span<const CommandRecord> commands,
                                                std::string_view id_prefix = "command",
                                                const std::vector<std::string>& requirements = {});

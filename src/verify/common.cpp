@@ -1,4 +1,4 @@
-// Verdicts, run summary, window data quality, interpolation of the meter total, and the
+// Window data quality, interpolation of the meter total, and the
 // expected meter total through a first-order fluid line.
 #include <algorithm>
 #include <cmath>
@@ -9,49 +9,6 @@
 namespace pumprig::verify {
 
 using internal::num;
-
-BenchTime PumpClockMapping::to_bench(double pump_t) const {
-    // Round to the millisecond: the pump prints its clock with 3 decimals.
-    const auto ms = static_cast<Millis::rep>(std::llround(pump_t * 1000.0));
-    return BenchTime{Millis{ms}} + pump_to_bench_offset;
-}
-
-Millis PumpClockMapping::uncertainty_at(BenchTime t) const {
-    if (!set_at) return read_latency;
-    const double since_ms = std::fabs(static_cast<double>((t - *set_at).count()));
-    return read_latency + Millis{static_cast<Millis::rep>(std::ceil(since_ms * drift_ppm * 1e-6))};
-}
-
-const char* to_string(Verdict v) {
-    switch (v) {
-        case Verdict::Pass: return "PASS";
-        case Verdict::Fail: return "FAIL";
-        case Verdict::Inconclusive: return "INCONCLUSIVE";
-    }
-    return "INCONCLUSIVE";
-}
-
-std::optional<Verdict> verdict_from_string(std::string_view text) {
-    if (text == "PASS") return Verdict::Pass;
-    if (text == "FAIL") return Verdict::Fail;
-    if (text == "INCONCLUSIVE") return Verdict::Inconclusive;
-    return std::nullopt;
-}
-
-RunSummary summarise(std::span<const CheckResult> results) {
-    RunSummary s;
-    for (const auto& r : results) {
-        switch (r.verdict) {
-            case Verdict::Pass: ++s.pass; break;
-            case Verdict::Fail: ++s.fail; break;
-            case Verdict::Inconclusive: ++s.inconclusive; break;
-        }
-    }
-    if (s.fail > 0) s.overall = Verdict::Fail;
-    else if (s.inconclusive > 0 || s.pass == 0) s.overall = Verdict::Inconclusive;
-    else s.overall = Verdict::Pass;
-    return s;
-}
 
 namespace {
 

@@ -177,22 +177,6 @@ CheckResult check_change_time_event(std::span<const PumpEventRecord> events,
 
 namespace {
 
-std::vector<std::string_view> split_commas(std::string_view s) {
-    std::vector<std::string_view> out;
-    std::size_t from = 0;
-    while (true) {
-        const auto comma = s.find(',', from);
-        out.push_back(s.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from));
-        if (comma == std::string_view::npos) break;
-        from = comma + 1;
-    }
-    return out;
-}
-
-bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 std::optional<double> as_number(std::string_view s) {
     double v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -209,23 +193,11 @@ bool same_value(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool answer_matches(std::string_view expected, std::string_view answer) {
-    auto want = split_commas(expected);
-    auto got = split_commas(answer);
-    if (want.size() > 1 && all_digits(want.front())) want.erase(want.begin());
-    if (got.size() > 1 && all_digits(got.front())) got.erase(got.begin());
-    if (want.empty() || got.empty() || want.front() != got.front()) return false;
-    for (std::size_t i = 1; i < want.size(); ++i) {
-        const auto eq = want[i].find('=');
-        if (eq == std::string_view::npos) {
-            if (std::find(got.begin() + 1, got.end(), want[i]) == got.end()) return false;
-            continue;
-        }
-        const auto key = want[i].substr(0, eq + 1);  // "key="
-        auto it = std::find_if(got.begin() + 1, got.end(),
-                               [&](std::string_view f) { return f.starts_with(key); });
-        if (it == got.end() || !same_value(want[i].substr(eq + 1), it->substr(key.size())))
-            return false;
+bool answer_matches(const record::Answer& expected, const record::Answer& answer) {
+    if (expected.kind != answer.kind || expected.code != answer.code) return false;
+    for (const auto& [key, value] : expected.values) {
+        auto it = answer.values.find(key);
+        if (it == answer.values.end() || !same_value(value, it->second)) return false;
     }
     return true;
 }
@@ -236,19 +208,19 @@ std::vector<CheckResult> check_command_answers(std::span<const CommandRecord> co
     std::vector<CheckResult> out;
     for (std::size_t i = 0; i < commands.size(); ++i) {
         const auto& c = commands[i];
-        if (c.expected_answer.empty()) continue;
+        if (!c.expected) continue;
         auto r = make_result(std::string(id_prefix) + "." + std::to_string(i + 1),
                              (c.step_label.empty() ? std::string() : c.step_label + ": ") + c.verb +
-                                 " answers " + c.expected_answer,
+                                 " answers " + c.expected->text(),
                              "command", "match", c.bench_t, c.bench_t, requirements);
         r.expected = 1;
         r.lower = 1;
         r.upper = 1;
         r.tolerance = "first field equal, listed keys equal (numbers as numbers)";
         r.tolerance_source = "pump ICD 2 (answers; compare numbers, not text)";
-        r.measured = answer_matches(c.expected_answer, c.answer) ? 1 : 0;
+        r.measured = answer_matches(*c.expected, c.answer) ? 1 : 0;
         judge(r);
-        r.detail = c.answer.empty() ? "no answer" : "answer: " + c.answer;
+        r.detail = c.answer.kind == record::Answer::Kind::None ? "no answer" : "answer: " + c.answer.text();
         out.push_back(std::move(r));
     }
     return out;

@@ -1,24 +1,13 @@
-// JSON for the run record: checks, summaries, IEC curves and the recorded pump data, so a run
-// can be stored and re-loaded (and re-judged). Times are Unix milliseconds (integers); a
-// non-finite number is written as null (JSON has no infinity) and read back as +-infinity for
-// limits and NaN for other values.
+// JSON of the IEC 60601-2-24 analysis (curves and their checks), for tools that store it. The
+// run record's own JSON (checks, verdicts, recorded pump data) is record/json.hpp's. A
+// non-finite number is written as null and read back as NaN.
 #pragma once
 #include <nlohmann/json.hpp>
 
-#include "verify/checks.hpp"
+#include "record/json.hpp"
 #include "verify/iec60601.hpp"
-#include "verify/records.hpp"
 
 namespace pumprig::verify {
-
-void to_json(nlohmann::json& j, Verdict v);
-void from_json(const nlohmann::json& j, Verdict& v);
-
-void to_json(nlohmann::json& j, const CheckResult& r);
-void from_json(const nlohmann::json& j, CheckResult& r);
-
-void to_json(nlohmann::json& j, const RunSummary& s);
-void from_json(const nlohmann::json& j, RunSummary& s);
 
 void to_json(nlohmann::json& j, const FlowPoint& p);
 void from_json(const nlohmann::json& j, FlowPoint& p);
@@ -28,14 +17,5 @@ void from_json(const nlohmann::json& j, TrumpetPoint& p);
 
 void to_json(nlohmann::json& j, const IecAnalysis& a);
 void from_json(const nlohmann::json& j, IecAnalysis& a);
-
-void to_json(nlohmann::json& j, const PumpEventRecord& e);
-void from_json(const nlohmann::json& j, PumpEventRecord& e);
-
-void to_json(nlohmann::json& j, const PumpStatusRecord& s);
-void from_json(const nlohmann::json& j, PumpStatusRecord& s);
-
-void to_json(nlohmann::json& j, const CommandRecord& c);
-void from_json(const nlohmann::json& j, CommandRecord& c);
 
 }  // namespace pumprig::verify

@@ -352,14 +352,6 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
     return out;
 }
 
-std::optional<std::string> meter_fault(std::span<const CheckResult> results) {
-    std::string s;
-    for (const auto& r : results)
-        if (r.kind == "meter" && r.verdict == Verdict::Fail) s += (s.empty() ? "" : "; ") + r.id + ": " + r.detail;
-    if (s.empty()) return std::nullopt;
-    return s;
-}
-
 bool rests_on_meter(const CheckResult& r) {
     const std::string& id = r.id;
     auto ends_with = [&](std::string_view tail) { return id.size() >= tail.size() && id.compare(id.size() - tail.size(), tail.size(), tail) == 0; };

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "record/outcome.hpp"
 #include "verify/checks.hpp"
 
 namespace pumprig::verify {
@@ -105,9 +106,8 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
                                             std::span<const PumpStatusRecord> statuses, Millis line_tau,
                                             const MeterHealthParams& params);
 
-// The failed meter checks, named ("meter.air: 3 readings with AIR, ..."), or nullopt when the
-// meter looked healthy.
-std::optional<std::string> meter_fault(std::span<const CheckResult> results);
+// The failed meter checks, named: the outcome rule's (record/outcome.hpp).
+using record::meter_fault;
 // True for the checks whose verdict rests on meter data (volume, rate, bolus volume, meter
 // timing, reservoir against the meter, IEC 60601): with a faulty meter they are not trusted.
 bool rests_on_meter(const CheckResult& result);

@@ -21,7 +21,7 @@ TEST_CASE("the run report shows verdict, identity, scenario hash and the check t
     CHECK(h.find("ITB-40, serial SIM0001, firmware 2.4.1") != std::string::npos);
     CHECK(h.find("LF-2000,SN=LF0001") != std::string::npos);
     CHECK(h.find(std::string(64, 'a')) != std::string::npos);
-    CHECK(h.find("pumprig 0.1.0") != std::string::npos);
+    CHECK(h.find(std::string("pumprig ") + kToolVersion) != std::string::npos);
     CHECK(h.find("2026-01-01T00:00:00.000Z") != std::string::npos);
     CHECK(h.find("<td class=\"id\">bolus.1.volume</td>") != std::string::npos);
     CHECK(h.find("31.5 uL") != std::string::npos);
@@ -80,13 +80,13 @@ TEST_CASE("the run report draws the IEC 60601-2-24 start-up and trumpet curves w
 TEST_CASE("every text from a device or a scenario is escaped in the run report") {
     auto v = small_view();
     const std::string evil = "<script>alert('x')</script>&\"";
-    v.record["scenario"]["name"] = evil;
-    v.record["scenario"]["file"] = evil;
-    v.record["identity"]["pump"]["firmware"] = evil;
-    v.record["identity"]["pump"]["serial"] = "<img src=x onerror=alert(1)>";
-    v.record["identity"]["meter"] = {{"id", evil}};
-    v.record["rig"]["name"] = evil;
-    v.record["error"] = evil;
+    v.record.scenario.name = evil;
+    v.record.scenario.file = evil;
+    v.record.pump->firmware = evil;
+    v.record.pump->serial = "<img src=x onerror=alert(1)>";
+    v.record.meter = evil;
+    v.record.rig.name = evil;
+    v.record.error = evil;
     v.checks[0].name = evil;
     v.checks[0].detail = evil;
     v.checks[0].id = evil;
@@ -104,7 +104,7 @@ TEST_CASE("an incomplete run is marked INCOMPLETE") {
     auto v = small_view();
     v.incomplete = true;
     v.outcome = "ABORTED";
-    v.record["state"] = "RUNNING";
+    v.record.state = pumprig::record::RunState::Running;
     const std::string h = render_run_html(v);
     CHECK(h.find("id=\"incomplete\">INCOMPLETE</span>") != std::string::npos);
     CHECK(h.find("record state RUNNING") != std::string::npos);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "record/version.hpp"
 #include "report/html_report.hpp"
 #include "verify/checks.hpp"
 
@@ -48,16 +49,21 @@ inline std::vector<verify::Sample> steady_samples(std::size_t n, double flow_ul_
 // A view of a 1-hour run at 500 uL/h with one event and one alarm.
 inline RunView small_view() {
     RunView v;
-    v.record = {{"tool", {{"name", "pumprig"}, {"version", "0.1.0"}}},
-                {"rig", {{"name", "sim"}, {"file", "rig/sim.json"}, {"simulated", true}}},
-                {"identity", {{"pump", {{"model", "ITB-40"}, {"serial", "SIM0001"}, {"firmware", "2.4.1"}, {"proto", "1"}}},
-                              {"meter", {{"id", "LF-2000,SN=LF0001"}}}}},
-                {"scenario", {{"name", "continuous"}, {"file", "scenarios/functions/continuous.json"}, {"sha256", std::string(64, 'a')}}},
-                {"seed", 1},
-                {"start", "2026-01-01T00:00:00.000Z"},
-                {"end", "2026-01-01T01:00:00.000Z"},
-                {"state", "COMPLETE"},
-                {"outcome", "PASS"}};
+    auto& r = v.record;
+    r.tool.version = kToolVersion;
+    r.rig.name = "sim";
+    r.rig.file = "rig/sim.json";
+    r.rig.simulated = true;
+    r.pump = record::PumpIdentity{"ITB-40", "SIM0001", "2.4.1", 1};
+    r.meter = "LF-2000,SN=LF0001";
+    r.scenario.name = "continuous";
+    r.scenario.file = "scenarios/functions/continuous.json";
+    r.scenario.sha256 = std::string(64, 'a');
+    r.seed = 1;
+    r.start = kStart;
+    r.end = kStart + Millis{3600'000};
+    r.state = record::RunState::Complete;
+    r.outcome = record::Outcome::Pass;
     v.outcome = "PASS";
     v.start = kStart;
     v.end = kStart + Millis{3600'000};

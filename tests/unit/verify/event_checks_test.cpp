@@ -175,22 +175,27 @@ TEST_CASE("verify bolus: meter volume with basal subtracted, events, and meter s
 }
 
 TEST_CASE("verify command answers compare fields, numbers as numbers") {
-    CHECK(answer_matches("OK", "OK"));
-    CHECK(answer_matches("OK", "13,OK"));
-    CHECK(answer_matches("OK,steps=2", "9,OK,steps=2,boluses=1,daily_ug=333.3"));
-    CHECK(answer_matches("OK,daily_ug=333.30", "OK,steps=2,daily_ug=333.3"));
-    CHECK(answer_matches("ERR,code=STATE", "ERR,code=STATE,msg=not stopped"));
-    CHECK_FALSE(answer_matches("OK", "ERR,code=STATE"));
-    CHECK_FALSE(answer_matches("ERR,code=STATE", "ERR,code=RANGE"));
-    CHECK_FALSE(answer_matches("OK,steps=2", "OK,steps=3"));
-    CHECK_FALSE(answer_matches("OK,steps=2", "OK"));
-    CHECK_FALSE(answer_matches("OK", ""));
+    // Answers as the pump sends them, parsed once into values (record::Answer).
+    auto matches = [](std::string_view want, std::string_view got) {
+        return answer_matches(record::Answer::parse(want), record::Answer::parse(got));
+    };
+    CHECK(matches("OK", "OK"));
+    CHECK(matches("OK", "13,OK"));
+    CHECK(matches("OK,steps=2", "9,OK,steps=2,boluses=1,daily_ug=333.3"));
+    CHECK(matches("OK,daily_ug=333.30", "OK,steps=2,daily_ug=333.3"));
+    CHECK(matches("ERR,code=STATE", "ERR,code=STATE,msg=not stopped"));
+    CHECK_FALSE(matches("OK", "ERR,code=STATE"));
+    CHECK_FALSE(matches("ERR,code=STATE", "ERR,code=RANGE"));
+    CHECK_FALSE(matches("OK,steps=2", "OK,steps=3"));
+    CHECK_FALSE(matches("OK,steps=2", "OK"));
+    CHECK_FALSE(matches("OK", ""));
 
+    using record::Answer;
     const std::vector<CommandRecord> cmds = {
-        {kT0, "start therapy", "START", "OK", "OK"},
-        {kT0 + 1s, "bolus while stopped", "BOLUS", "ERR,code=STATE", "OK"},
-        {kT0 + 2s, "status", "STATUS", "", "OK,state=RUNNING"},
-        {kT0 + 3s, "refill", "REFILL", "OK", ""},
+        {kT0, "start therapy", "START", Answer::ok(), Answer::ok()},
+        {kT0 + 1s, "bolus while stopped", "BOLUS", Answer::error("STATE"), Answer::ok()},
+        {kT0 + 2s, "status", "STATUS", std::nullopt, Answer::parse("OK,state=RUNNING")},
+        {kT0 + 3s, "refill", "REFILL", Answer::ok(), Answer::none()},
     };
     const auto r = check_command_answers(cmds, "command", {"ICD-PUMP-7"});
     REQUIRE(r.size() == 3);

@@ -89,10 +89,11 @@ TEST_CASE("verify JSON round trip of an IEC analysis and the recorded pump data"
     CHECK(s2.res_ml == 19.5);
     CHECK(s2.alarms == s.alarms);
 
-    CommandRecord c{kT0, "start", "START", "OK", "OK"};
-    const auto c2 = json::parse(json(c).dump()).get<CommandRecord>();
+    CommandRecord c{kT0, "start", "START", record::Answer::ok(), record::Answer::error("STATE")};
+    const auto c2 = record::command_from_json(json::parse(json(c).dump()), record::kSchemaVersion);
     CHECK(c2.verb == "START");
-    CHECK(c2.expected_answer == "OK");
+    CHECK(c2.expected == record::Answer::ok());
+    CHECK(c2.answer.code == "STATE");
 
     RunSummary sum{3, 1, 0, Verdict::Fail};
     const auto sum2 = json::parse(json(sum).dump()).get<RunSummary>();
