@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_reader.hpp"
+
 namespace pumprig::scenario {
 namespace {
 
@@ -68,14 +70,12 @@ private:
 }  // namespace
 
 Result<PumpProfile> load_pump_profile(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    if (!in) return fail(ErrorKind::Io, "cannot read pump profile " + file.string());
-    json doc;
-    try {
-        doc = json::parse(in);
-    } catch (const json::exception& e) {  // out_of_range.406 too: a number beyond a double
-        return fail(ErrorKind::BadInput, "pump profile " + file.string() + ": " + e.what());
+    auto read = read_json_file(file);
+    if (!read) {
+        if (read.error().kind == ErrorKind::Io) return fail(ErrorKind::Io, "cannot read pump profile " + file.string());
+        return fail(ErrorKind::BadInput, "pump profile " + read.error().message);
     }
+    const json& doc = read->root();
     ProfileReader r(file);
     PumpProfile p;
     try {
