@@ -23,6 +23,7 @@ foreach(source IN LISTS sources)
   endforeach()
 endforeach()
 if(problems)
-  message(FATAL_ERROR "layer check of ${MODULE} failed:\n${problems}")
+  message(NOTICE "${problems}")  # unwrapped: one line per include
+  message(FATAL_ERROR "layer check of ${MODULE} failed: the includes above cross the layers")
 endif()
 file(TOUCH "${STAMP}")

@@ -10,16 +10,23 @@ namespace pumprig {
 
 using nlohmann::json;
 
+namespace {
+
+// The position after byte `c`.
+void advance(TextPosition& p, char c) {
+    if (c == '\n') {
+        ++p.line;
+        p.column = 1;
+    } else {
+        ++p.column;
+    }
+}
+
+}  // namespace
+
 TextPosition position_of_offset(std::string_view text, std::size_t offset) {
     TextPosition p;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++p.line;
-            p.column = 1;
-        } else {
-            ++p.column;
-        }
-    }
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) advance(p, text[i]);
     return p;
 }
 
@@ -150,14 +157,7 @@ private:
 
     // Offsets only grow while scanning, so line/column is counted incrementally.
     TextPosition position(std::size_t offset) {
-        for (; counted_ < offset && counted_ < text_.size(); ++counted_) {
-            if (text_[counted_] == '\n') {
-                ++pos_.line;
-                pos_.column = 1;
-            } else {
-                ++pos_.column;
-            }
-        }
+        for (; counted_ < offset && counted_ < text_.size(); ++counted_) advance(pos_, text_[counted_]);
         return pos_;
     }
 

@@ -218,7 +218,7 @@ TEST_CASE("meter profile: errors name the file and the JSON pointer") {
     auto bad_json = parse_meter_profile("{ not json", "broken.json");
     REQUIRE_FALSE(bad_json.has_value());
     // The core reader's message: file, line and column, what is wrong.
-    CHECK(bad_json.error().message.starts_with("broken.json:1:3: invalid JSON: "));
+    CHECK(bad_json.error().message.starts_with("broken.json:1:4: invalid JSON: "));
 
     auto missing = load_meter_profile("/nonexistent/meter.json");
     REQUIRE_FALSE(missing.has_value());
