@@ -107,66 +107,32 @@ int cmd_eol(int argc, char** argv) {
 
     // One unit per channel (one on a single-channel bench). A channel given "-" is empty.
     using eol::Unit;
-    std::vector<Unit> units(channel_rigs.size());
-    for (std::size_t i = 0; i < units.size(); ++i) {
-        units[i].index = i;
-        units[i].channel = channel_rigs[i].channel;
+    std::vector<std::string> channel_names;
+    for (const auto& c : channel_rigs) channel_names.push_back(c.channel);
+    auto units = eol::units_for(channel_names);
+    if (auto given = eol::assign_serials(units, serial_args, args.rig); !given) {
+        std::cerr << "pumprig eol: " << given.error().message << "\n";
+        return kExitBadInput;
     }
-    if (!multi) {
-        if (serial_args.size() > 1) {
-            std::cerr << "pumprig eol: one --serial for a bench of one channel (" << args.rig << ")\n";
-            return kExitBadInput;
-        }
-        if (!serial_args.empty()) units[0].serial = serial_args[0];
-    } else {
-        for (const auto& a : serial_args) {
-            const auto eq = a.find('=');
-            const std::string name = eq == std::string::npos ? "" : trim(a.substr(0, eq));
-            auto it = std::find_if(units.begin(), units.end(), [&](const Unit& u) { return u.channel == name; });
-            if (it == units.end()) {
-                std::string names;
-                for (const auto& u : units) names += (names.empty() ? "" : ", ") + u.channel;
-                std::cerr << "pumprig eol: --serial " << one_line(a) << ": expected CHANNEL=SERIAL with CHANNEL one of " << names << "\n";
-                return kExitBadInput;
-            }
-            it->serial = a.substr(eq + 1);
-            if (trim(it->serial) == "-") it->present = false;
-        }
-    }
+    // Serials not given are asked for on the terminal (a barcode scanner types them).
     for (auto& u : units) {
-        if (!u.present) continue;
-        if (u.serial.empty()) {
-            if (!isatty(STDIN_FILENO)) {
-                std::cerr << "pumprig eol: --serial " << (multi ? u.channel + "=SN for every channel" : std::string("SN"))
-                          << " is required when stdin is not a terminal\n";
-                return kExitBadInput;
-            }
-            std::cerr << (multi ? "Channel " + u.channel + ": scan or type the unit's serial number (- for none), then Enter: "
-                                : std::string("Scan or type the unit's serial number, then Enter: "))
-                      << std::flush;
-            if (!std::getline(std::cin, u.serial)) {
-                std::cerr << "\npumprig eol: no serial number read\n";
-                return kExitBadInput;
-            }
-            if (multi && trim(u.serial) == "-") {
-                u.present = false;
-                continue;
-            }
-        }
-        u.serial = trim(u.serial);
-        if (!eol::plausible_serial(u.serial)) {
-            std::cerr << "pumprig eol: serial \"" << one_line(u.serial)
-                      << "\": expected 1 to 64 printable characters without spaces, as the pump reports it (HELLO sn=)\n";
+        if (!u.present || !u.serial.empty()) continue;
+        if (!isatty(STDIN_FILENO)) {
+            std::cerr << "pumprig eol: --serial " << (multi ? u.channel + "=SN for every channel" : std::string("SN"))
+                      << " is required when stdin is not a terminal\n";
             return kExitBadInput;
         }
-        for (const auto& other : units)
-            if (&other != &u && other.present && other.serial == u.serial) {
-                std::cerr << "pumprig eol: serial " << u.serial << " is given for two channels\n";
-                return kExitBadInput;
-            }
+        std::cerr << (multi ? "Channel " + u.channel + ": scan or type the unit's serial number (- for none), then Enter: "
+                            : std::string("Scan or type the unit's serial number, then Enter: "))
+                  << std::flush;
+        if (!std::getline(std::cin, u.serial)) {
+            std::cerr << "\npumprig eol: no serial number read\n";
+            return kExitBadInput;
+        }
+        if (multi && trim(u.serial) == "-") u.present = false;
     }
-    if (std::none_of(units.begin(), units.end(), [](const Unit& u) { return u.present; })) {
-        std::cerr << "pumprig eol: no unit to test (every channel given as -)\n";
+    if (auto checked = eol::check_serials(units); !checked) {
+        std::cerr << "pumprig eol: " << checked.error().message << "\n";
         return kExitBadInput;
     }
     // The one final line per unit; every path below ends with it.

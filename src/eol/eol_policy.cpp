@@ -56,6 +56,53 @@ std::string one_line(std::string s) {
     return s;
 }
 
+std::vector<Unit> units_for(const std::vector<std::string>& channels) {
+    std::vector<Unit> units(channels.size());
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        units[i].index = i;
+        units[i].channel = channels[i];
+    }
+    return units;
+}
+
+Result<void> assign_serials(std::vector<Unit>& units, const std::vector<std::string>& given, const std::string& rig) {
+    const bool multi = units.size() > 1 || (units.size() == 1 && !units[0].channel.empty());
+    if (!multi) {
+        if (given.size() > 1) return fail(ErrorKind::BadInput, "one --serial for a bench of one channel (" + rig + ")");
+        if (!given.empty()) units[0].serial = given[0];
+        return {};
+    }
+    for (const auto& a : given) {
+        const auto eq = a.find('=');
+        const std::string name = eq == std::string::npos ? "" : trim(a.substr(0, eq));
+        auto it = std::find_if(units.begin(), units.end(), [&](const Unit& u) { return u.channel == name; });
+        if (it == units.end()) {
+            std::string names;
+            for (const auto& u : units) names += (names.empty() ? "" : ", ") + u.channel;
+            return fail(ErrorKind::BadInput, "--serial " + one_line(a) + ": expected CHANNEL=SERIAL with CHANNEL one of " + names);
+        }
+        it->serial = a.substr(eq + 1);
+        if (trim(it->serial) == "-") it->present = false;
+    }
+    return {};
+}
+
+Result<void> check_serials(std::vector<Unit>& units) {
+    for (auto& u : units) {
+        if (!u.present) continue;
+        u.serial = trim(u.serial);
+        if (!plausible_serial(u.serial))
+            return fail(ErrorKind::BadInput, "serial \"" + one_line(u.serial) +
+                                                 "\": expected 1 to 64 printable characters without spaces, as the pump reports it (HELLO sn=)");
+        for (const auto& other : units)
+            if (&other != &u && other.present && other.serial == u.serial)
+                return fail(ErrorKind::BadInput, "serial " + u.serial + " is given for two channels");
+    }
+    if (std::none_of(units.begin(), units.end(), [](const Unit& u) { return u.present; }))
+        return fail(ErrorKind::BadInput, "no unit to test (every channel given as -)");
+    return {};
+}
+
 void apply_retest_limit(Unit& unit, int tested_runs, int max_retests, const std::string& where) {
     if (tested_runs <= max_retests) return;
     unit.failed_early = {"retest-limit", std::to_string(tested_runs) + " tests recorded in " + where + ", at most 1 test and " +

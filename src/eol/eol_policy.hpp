@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
 #include "history/results_store.hpp"
 #include "run/engine.hpp"
 #include "verify/checks.hpp"
@@ -37,6 +38,19 @@ struct Unit {
     // Nothing more is run for a unit that is absent, failed early or met a bench problem.
     bool finished() const { return !present || station_error || failed_early; }
 };
+
+// One unit per channel of the bench (`channels`: the channels' names, a single empty name on a
+// bench of one channel).
+std::vector<Unit> units_for(const std::vector<std::string>& channels);
+
+// The --serial values given: SERIAL on a bench of one channel; CHANNEL=SERIAL on a bench of
+// several, CHANNEL=- for an empty channel. BadInput saying what was expected (`rig`: the rig
+// file, for the message).
+Result<void> assign_serials(std::vector<Unit>& units, const std::vector<std::string>& given, const std::string& rig);
+
+// Every serial as the unit will be tested under: trimmed, plausible, on one channel only, and
+// at least one unit present. BadInput saying what was expected.
+Result<void> check_serials(std::vector<Unit>& units);
 
 // The retest limit: `tested_runs` tested runs are in the history (`where`); at most one test and
 // `max_retests` retests. A unit over it fails at once ("retest-limit") and gets no history row.

@@ -226,3 +226,37 @@ TEST_CASE("exit codes: one rule for run and eol") {
     CHECK(run::worse_exit(1, 2) == 2);
     CHECK(run::worse_exit(2, 3) == 3);
 }
+
+TEST_CASE("eol policy: serials given on the command line, per channel on a bench of several") {
+    auto one = eol::units_for({""});
+    CHECK(eol::assign_serials(one, {" SN0001 "}, "rig/a.json"));
+    CHECK(eol::check_serials(one));
+    CHECK(one[0].serial == "SN0001");
+    auto two_given = eol::assign_serials(one, {"SN1", "SN2"}, "rig/a.json");
+    REQUIRE_FALSE(two_given);
+    CHECK(two_given.error().message == "one --serial for a bench of one channel (rig/a.json)");
+
+    auto three = eol::units_for({"A", "B", "C"});
+    REQUIRE(eol::assign_serials(three, {"A=SIM0101", "B=-", "C=SIM0103"}, "rig/3ch.json"));
+    CHECK(eol::check_serials(three));
+    CHECK(three[0].serial == "SIM0101");
+    CHECK_FALSE(three[1].present);
+    CHECK(three[2].index == 2);
+    auto unknown = eol::assign_serials(three, {"D=SN9"}, "rig/3ch.json");
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().message == "--serial D=SN9: expected CHANNEL=SERIAL with CHANNEL one of A, B, C");
+
+    auto twice = eol::units_for({"A", "B"});
+    REQUIRE(eol::assign_serials(twice, {"A=SN1", "B=SN1"}, "rig/2ch.json"));
+    auto dup = eol::check_serials(twice);
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().message == "serial SN1 is given for two channels");
+
+    auto none = eol::units_for({"A", "B"});
+    REQUIRE(eol::assign_serials(none, {"A=-", "B=-"}, "rig/2ch.json"));
+    CHECK(eol::check_serials(none).error().message == "no unit to test (every channel given as -)");
+
+    auto spaced = eol::units_for({""});
+    REQUIRE(eol::assign_serials(spaced, {"SN 1"}, "rig/a.json"));
+    CHECK(eol::check_serials(spaced).error().message.starts_with("serial \"SN 1\": expected 1 to 64 printable characters"));
+}
