@@ -10,7 +10,10 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/json_reader.hpp"
+#include "meter/profile.hpp"
 #include "pump/sim/defects.hpp"
+#include "sim_catalogue/faults.hpp"
 
 namespace pumprig::bench {
 
@@ -19,11 +22,11 @@ namespace {
 using nlohmann::json;
 
 // Strict reading of one JSON object: every key must be known, every value of the expected
-// type; errors name the file and the JSON pointer.
+// type; errors name the file, line and column, and the JSON pointer.
 class ObjectReader {
 public:
-    ObjectReader(const json& j, std::string pointer, const std::filesystem::path& file)
-        : j_(j), pointer_(std::move(pointer)), file_(file) {
+    ObjectReader(const json& j, std::string pointer, const std::filesystem::path& file, const JsonDocument& doc)
+        : j_(j), pointer_(std::move(pointer)), file_(file), doc_(doc) {
         if (!j_.is_object()) throw error(pointer_, "an object");
     }
 
@@ -58,7 +61,7 @@ public:
     ObjectReader child(const char* key) {
         seen_.insert(key);
         static const json empty = json::object();
-        return ObjectReader(j_.contains(key) ? j_.at(key) : empty, pointer_ + "/" + key, file_);
+        return ObjectReader(j_.contains(key) ? j_.at(key) : empty, pointer_ + "/" + key, file_, doc_);
     }
 
     bool has(const char* key) const { return j_.contains(key); }
@@ -67,13 +70,16 @@ public:
     // Unknown keys are errors: a misspelt key silently ignored is a wrong bench.
     void finish() const {
         for (const auto& [k, v] : j_.items())
-            if (!seen_.count(k)) throw error(pointer_ + "/" + k, "one of " + known() + " (this key is unknown)");
+            if (!seen_.count(k)) throw error(pointer_child(pointer_, k), "one of " + known() + " (this key is unknown)", true);
     }
 
-    std::runtime_error error(const std::string& ptr, const std::string& expected) const {
-        return std::runtime_error(file_.string() + ": at " + (ptr.empty() ? "/" : ptr) + ": expected " + expected);
+    // At the value the pointer names (or its key's place: an unknown key).
+    std::runtime_error error(const std::string& ptr, const std::string& expected, bool at_key = false) const {
+        const auto at = at_key ? doc_.key_at(ptr) : doc_.value_at(ptr);
+        return std::runtime_error(describe_at(file_.string(), at, ptr.empty() ? "/" : ptr, "expected " + expected));
     }
     const std::string& pointer() const { return pointer_; }
+    const JsonDocument& document() const { return doc_; }
 
 private:
     std::string known() const {
@@ -84,6 +90,7 @@ private:
     const json& j_;
     std::string pointer_;
     std::filesystem::path file_;
+    const JsonDocument& doc_;
     std::set<std::string> seen_;
 };
 
@@ -126,7 +133,7 @@ void read_fault_lists(ObjectReader& s, const json& obj, std::vector<std::string>
                     throw s.error(where, "a pump defect name from the catalogue (pumprig-sim --list-defects)");
                 defects_out.push_back(item);
             } else {
-                if (!is_meter_fault(item)) throw s.error(where, "zero_drift, air_bursts or frozen, optionally =NUMBER");
+                if (!sim_catalogue::is_meter_fault(item)) throw s.error(where, "zero_drift, air_bursts or frozen, optionally =NUMBER");
                 meter_faults_out.push_back(item);
             }
         }
@@ -215,6 +222,10 @@ void read_meter(ObjectReader m, MeterLinkConfig& link, const std::filesystem::pa
     require_range(m, "response_timeout_ms", link.response_timeout_ms, 1, 60'000, "a response timeout in ms");
     if (link.unit_id < 1 || link.unit_id > 247) throw m.error(m.pointer() + "/unit_id", "a Modbus unit id 1 to 247");
     m.finish();
+    // The register map is read now, not when the meter is first polled (or by the simulator).
+    if (auto loaded = meter::load_meter_profile(link.profile.string()); !loaded)
+        throw m.error(m.has("profile") ? m.pointer() + "/profile" : m.pointer(),
+                      "a meter profile that loads (" + loaded.error().message + ")");
 }
 
 void check_meter_link(const ObjectReader& r, const std::string& at, const MeterLinkConfig& link) {
@@ -231,7 +242,7 @@ void read_channels(const ObjectReader& top, const json& list, RigDescription& ri
     std::set<std::string> names, pump_links, meter_links;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string at = "/channels/" + std::to_string(i);
-        ObjectReader c(list[i], at, rig.file);
+        ObjectReader c(list[i], at, rig.file, top.document());
         ChannelConfig ch;
         ch.name = "ch" + std::to_string(i + 1);
         ch.pump = rig.pump;
@@ -255,10 +266,7 @@ void read_channels(const ObjectReader& top, const json& list, RigDescription& ri
                 if (!f.is_array()) throw s.error(fat, "an array of scheduled faults \"BENCH_SECONDS:NAME[:ARG]\"");
                 for (std::size_t k = 0; k < f.size(); ++k) {
                     const std::string item = f[k].is_string() ? f[k].get<std::string>() : std::string();
-                    const auto colon = item.find(':');
-                    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < item.size();
-                    for (std::size_t x = 0; ok && x < colon; ++x) ok = std::isdigit(static_cast<unsigned char>(item[x])) || item[x] == '.';
-                    if (!ok) throw s.error(fat + "/" + std::to_string(k), "\"BENCH_SECONDS:NAME[:ARG]\", e.g. \"3600:pump_reset\"");
+                    if (auto problem = sim_catalogue::scheduled_fault_problem(item)) throw s.error(fat + "/" + std::to_string(k), *problem);
                     ch.fault_at.push_back(item);
                 }
                 s.mark("fault_at");
@@ -289,45 +297,17 @@ void read_channels(const ObjectReader& top, const json& list, RigDescription& ri
 
 }  // namespace
 
-bool is_meter_fault(const std::string& text) {
-    const auto eq = text.find('=');
-    const std::string name = text.substr(0, eq);
-    if (name != "zero_drift" && name != "air_bursts" && name != "frozen") return false;
-    if (eq == std::string::npos) return true;
-    try {
-        std::size_t used = 0;
-        const double v = std::stod(text.substr(eq + 1), &used);
-        return used == text.size() - eq - 1 && v >= 0;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 Result<RigDescription> load_rig(const std::filesystem::path& file, const std::filesystem::path& root) {
-    std::ifstream in(file);
-    if (!in) return fail(ErrorKind::BadInput, file.string() + ": cannot open the rig description");
-    json j;
-    try {
-        j = json::parse(in);
-    } catch (const json::parse_error& e) {
-        // nlohmann reports a byte offset; turn it into line and column for the reader.
-        std::ifstream again(file);
-        std::string text((std::istreambuf_iterator<char>(again)), {});
-        std::size_t line = 1, col = 1;
-        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-        }
-        return fail(ErrorKind::BadInput, file.string() + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                                             ": not valid JSON: " + e.what());
-    } catch (const json::out_of_range& e) {
-        // A number beyond a double (1e999) is out_of_range.406, not a parse_error: it escaped
-        // load_rig and ended pumprig (tests/data/rigs_bad/number_overflow.json).
-        return fail(ErrorKind::BadInput, file.string() + ": not valid JSON: " + e.what());
+    auto doc = read_json_file(file);
+    if (!doc) {
+        if (doc.error().kind == ErrorKind::Io) return fail(ErrorKind::BadInput, file.string() + ": cannot open the rig description");
+        return std::unexpected(doc.error());
     }
+    const json& j = doc->root();
     RigDescription rig;
     rig.file = file;
     try {
-        ObjectReader top(j, "", file);
+        ObjectReader top(j, "", file, *doc);
         top.get("name", rig.name);
         top.get("description", rig.description);
         top.get("time_scale", rig.time_scale);
@@ -353,6 +333,8 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             s.get("pump_serial", rig.simulator.pump_serial);
             s.get("meter_over_tcp", rig.simulator.meter_over_tcp);
             s.get("line_tau_s", rig.simulator.line_tau_s);
+            if (!(rig.simulator.line_tau_s >= 0))
+                throw s.error(s.pointer() + "/line_tau_s", "the fluid line time constant in seconds, 0 or more");
             rig.line_tau_s = rig.simulator.line_tau_s;
             if (s.has("faults")) {
                 // Link and device faults for the simulator, as its own options
@@ -364,12 +346,15 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
                     if (!f[i].is_string()) throw s.error(s.pointer() + "/faults/" + std::to_string(i), "a string");
                     args.push_back(f[i].get<std::string>());
                 }
+                if (auto problem = sim_catalogue::fault_options_problem(args))
+                    throw s.error(s.pointer() + "/faults/" + std::to_string(std::min(problem->index, args.size() - 1)), problem->expected);
                 rig.sim_args = args;
                 s.mark("faults");
             }
             s.get("battery_pct", rig.simulator.battery_pct);
             s.get("variant", rig.simulator.variant);
             read_fault_lists(s, j.at("simulator"), rig.simulator.defects, rig.simulator.meter_faults);
+            // The simulated population's fields (src/bench/rig_population.hpp) are read here too.
             s.finish();
         }
 

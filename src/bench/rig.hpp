@@ -101,11 +101,11 @@ struct RigDescription {
 // name and index); a rig without channels gives itself.
 std::vector<RigDescription> channel_rigs(const RigDescription& rig);
 
-// Reads and validates a rig description. Relative paths inside it (key file, profile) are
-// resolved against the project root given (normally the source tree).
-// A meter fault as pumprig-sim takes it: zero_drift, air_bursts or frozen, optionally =NUMBER.
-bool is_meter_fault(const std::string& text);
-
+// Reads and validates a whole rig description (src/core/json_reader.hpp: duplicate keys, huge
+// numbers; every field, the meter profiles it names, the simulator's defects, faults and
+// options), so a mistake is bad input naming file, line, column and pointer before anything
+// starts. Relative paths inside it (key file, profile) are resolved against the project root
+// given (normally the source tree).
 Result<RigDescription> load_rig(const std::filesystem::path& file, const std::filesystem::path& root);
 
 }  // namespace pumprig::bench

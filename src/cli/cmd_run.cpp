@@ -21,10 +21,11 @@
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
 #include "record/recorder.hpp"
-#include "run/channels.hpp"
 #include "run/engine.hpp"
 #include "run/rejudge.hpp"
+#include "run/suite.hpp"
 #include "scenario/scenario.hpp"
+#include "sim_catalogue/faults.hpp"
 
 namespace po = boost::program_options;
 
@@ -84,7 +85,7 @@ int cmd_run(int argc, char** argv) {
             rig->simulator.defects.push_back(d);
         }
         for (const auto& f : meter_faults) {
-            if (!bench::is_meter_fault(f)) {
+            if (!sim_catalogue::is_meter_fault(f)) {
                 std::cerr << "pumprig run: --meter-fault " << f << ": expected zero_drift, air_bursts or frozen, optionally =NUMBER\n";
                 return kExitBadInput;
             }
@@ -111,99 +112,33 @@ int cmd_run(int argc, char** argv) {
     }
     const bool tty = isatty(STDERR_FILENO);
     const std::size_t channels = std::max<std::size_t>(1, rig->channels.size());
-    std::mutex out_mutex;  // channels run in threads; their lines must not interleave
-    auto say = [&out_mutex](const std::string& channel, const std::string& line) {
-        std::lock_guard lock(out_mutex);
-        std::cerr << "  " << (channel.empty() ? "" : "[" + channel + "] ") << line << "\n";
-    };
+    const auto say = channel_log();
 
     struct Row { std::string name; run::RunResult r; };
     std::vector<Row> rows;
     std::vector<report::JUnitSuite> suites;   // views of each run (src/run/rejudge.hpp)
     std::vector<report::SuiteEntry> entries;
-    auto bench_error = [&](const std::string& name, const std::string& error) {
-        run::RunResult r;
-        r.outcome = run::Outcome::Error;
-        r.error = error;
-        report::JUnitSuite js;
-        js.name = name;
-        js.outcome = "ERROR";
-        js.error = error;
-        suites.push_back(js);
-        entries.push_back({name, "ERROR", true, 0, 0, 0, "", ""});
-        rows.push_back({name, r});
-    };
-    for (const auto& sc : scenarios) {
-        if (g_stop.load()) break;
-        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")" << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
-        std::vector<run::TraceRelay> relays(channels);
-        bench::BenchOptions bo;
-        bo.seed = args.seed;
-        bo.sim_binary = args.sim_binary;
-        bo.channel_pump_trace = [&relays](std::size_t i, bool to_device, std::string_view bytes) { relays[i](to_device, bytes); };
-        bench::RigDescription rig_for = *rig;
-        if (sc.simulator.any()) {
-            if (!rig_for.simulator.enabled) {
-                std::cerr << "pumprig run: " << sc.file.string()
-                          << ": /simulator: this scenario sets up the pump through the simulated bench (battery charge); "
-                             "expected a rig with a \"simulator\" section, got " << args.rig << "\n";
-                run::RunResult r;
-                r.outcome = run::Outcome::Error;
-                r.error = "scenario needs the simulated bench";
-                rows.push_back({sc.name, r});
-                continue;
-            }
-            if (sc.simulator.battery_pct) rig_for.simulator.battery_pct = *sc.simulator.battery_pct;
+    auto so = args.suite_options(out, fixtures, rt_priority, &g_stop);
+    so.run.live_progress = tty;
+    if (max_hours > 0) so.run.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
+    so.log = say;
+    if (!tty || channels > 1) so.progress = say;
+    run::run_suite(*rig, scenarios, so, [&](run::ScenarioRun& r) {
+        const std::string name = r.channel.empty() ? r.scenario->name : r.scenario->name + " [" + r.channel + "]";
+        if (r.reports) {
+            suites.push_back(r.reports->junit_suite);
+            entries.push_back(r.reports->suite_entry);
+        } else if (r.result.dir.empty()) {
+            // The run never started (the bench did not open): an error of its own.
+            report::JUnitSuite js;
+            js.name = name;
+            js.outcome = "ERROR";
+            js.error = r.result.error;
+            suites.push_back(js);
+            entries.push_back({name, "ERROR", true, 0, 0, 0, "", ""});
         }
-        auto benches = bench::Bench::open_channels(rig_for, bo);
-        if (!benches) {
-            std::cerr << "pumprig run: " << benches.error().message << "\n";
-            bench_error(sc.name, benches.error().message);
-            continue;
-        }
-        run::RunOptions ro;
-        ro.out_root = out;
-        ro.seed = args.seed;
-        ro.stop_requested = &g_stop;
-        ro.live_progress = tty;
-        ro.rig_file = args.rig;
-        ro.realtime_priority = rt_priority;
-        if (max_hours > 0) ro.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
-        std::function<void(const std::string&, const std::string&)> log;
-        if (!tty || channels > 1) log = say;
-        auto runs = run::run_on_channels(*benches, sc, ro, relays, log);
-        for (auto& cr : runs) {
-            const std::string name = cr.channel.empty() ? sc.name : sc.name + " [" + cr.channel + "]";
-            const std::string tag = cr.channel.empty() ? "" : "[" + cr.channel + "] ";
-            auto& r = cr.result;
-            if (r.dir.empty()) {
-                // The channel never started (its links did not open): an error of its own.
-                std::cerr << "  " << tag << "ERROR  " << r.error << "\n";
-                bench_error(name, r.error);
-                continue;
-            }
-            for (const auto& c : r.checks) {
-                if (c.verdict == verify::Verdict::Pass) continue;
-                std::fprintf(stderr, "  %s%-13s %-36s measured %.4g %s, expected %.4g (%s) %s\n", tag.c_str(), verify::to_string(c.verdict),
-                             c.id.c_str(), c.measured, c.unit.c_str(), c.expected, c.tolerance.c_str(), c.detail.c_str());
-            }
-            std::cerr << "  " << tag << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
-            if (!r.error.empty()) std::cerr << "  " << tag << "error: " << r.error << "\n";
-            run::ReportOptions rep;
-            rep.rejudge = false;
-            rep.fixtures_dir = fixtures;
-            if (auto built = run::build_reports(r.dir, rep)) {
-                std::cerr << "  " << tag << "report " << built->html.string() << "\n";
-                suites.push_back(built->junit_suite);
-                entries.push_back(built->suite_entry);
-            } else {
-                std::cerr << "  " << tag << "report not written: " << built.error().message << "\n";
-            }
-            std::cerr << "  " << tag << "pump left "
-                      << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
-            rows.push_back({name, std::move(r)});
-        }
-    }
+        rows.push_back({name, std::move(r.result)});
+    });
 
     std::printf("\n%-36s %-13s %6s %6s %6s  %s\n", "scenario", "outcome", "pass", "fail", "inconc", "record");
     int exit_code = kExitPass;
@@ -211,8 +146,7 @@ int cmd_run(int argc, char** argv) {
         const auto s = verify::summarise(row.r.checks);
         std::printf("%-36s %-13s %6zu %6zu %6zu  %s\n", row.name.substr(0, 36).c_str(), run::to_string(row.r.outcome), s.pass, s.fail,
                     s.inconclusive, row.r.dir.string().c_str());
-        if (row.r.outcome == run::Outcome::Error || row.r.outcome == run::Outcome::Aborted) exit_code = kExitBenchError;
-        else if (row.r.outcome != run::Outcome::Pass && exit_code == kExitPass) exit_code = kExitCheckFailed;
+        exit_code = run::worse_exit(exit_code, run::exit_code(row.r.outcome));
     }
     if (g_stop.load()) exit_code = kExitBenchError;
     if (!junit_file.empty()) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "run/suite.hpp"
 
 #include "record/version.hpp"
 
@@ -6,11 +7,11 @@ namespace pumprig::cli {
 
 inline constexpr const char* kVersion = kToolVersion;  // CMake's project version
 
-// Exit codes, as documented in the README.
-inline constexpr int kExitPass = 0;
-inline constexpr int kExitCheckFailed = 1;
-inline constexpr int kExitBadInput = 2;
-inline constexpr int kExitBenchError = 3;
+// Exit codes, as documented in the README (one rule for every bench command: src/run/suite.hpp).
+inline constexpr int kExitPass = run::kExitPass;
+inline constexpr int kExitCheckFailed = run::kExitCheckFailed;
+inline constexpr int kExitBadInput = run::kExitBadInput;
+inline constexpr int kExitBenchError = run::kExitBenchError;
 
 int cmd_probe(int argc, char** argv);
 int cmd_run(int argc, char** argv);

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_reader.hpp"
+
 namespace pumprig::meter {
 
 using json = nlohmann::json;
@@ -90,9 +92,10 @@ std::uint32_t raw_to_bits(const Field& f, double raw, bool wrap) {
 
 struct Loader {
     std::string source;
+    const JsonDocument& doc;  // where each value begins, for the messages
 
     std::unexpected<Error> bad(const std::string& pointer, const std::string& what) const {
-        return fail(ErrorKind::BadInput, source + ": " + (pointer.empty() ? "/" : pointer) + ": " + what);
+        return fail(ErrorKind::BadInput, describe_at(source, doc.value_at(pointer), pointer.empty() ? "/" : pointer, what));
     }
 
     static std::string shown(const json& j) {
@@ -411,23 +414,15 @@ FlowRate MeterProfile::accuracy_at(FlowRate reading) const {
 }
 
 Result<MeterProfile> parse_meter_profile(const std::string& json_text, const std::string& source) {
-    json root;
-    try {
-        root = json::parse(json_text);
-    } catch (const json::exception& e) {
-        // parse_error, and out_of_range.406 for a number beyond a double (1e999), found by
-        // tests/fuzz/fuzz_meter_profile.
-        return fail(ErrorKind::BadInput, source + ": not valid JSON: " + e.what());
-    }
-    return Loader{source}.load(root);
+    auto doc = read_json_text(json_text);
+    if (!doc) return fail(ErrorKind::BadInput, describe(source, doc.error()));
+    return Loader{source, *doc}.load(doc->root());
 }
 
 Result<MeterProfile> load_meter_profile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return fail(ErrorKind::BadInput, path + ": cannot open the meter profile");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    return parse_meter_profile(buf.str(), path);
+    auto text = read_text_file(path);
+    if (!text) return fail(ErrorKind::BadInput, text.error().kind == ErrorKind::Io ? path + ": cannot open the meter profile" : text.error().message);
+    return parse_meter_profile(*text, path);
 }
 
 std::uint16_t status_word(const MeterProfile& p, bool valid, bool air, bool overrange, bool fault) {

@@ -9,14 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scenario/json_positions.hpp"
+#include "core/json_reader.hpp"
 #include "scenario/scenario.hpp"
 
 namespace pumprig::scenario {
 namespace {
 
 using nlohmann::json;
-using detail::pointer_child;
+using pumprig::pointer_child;
 
 std::string describe_json(const json& v) {
     switch (v.type()) {
@@ -62,60 +62,21 @@ bool valid_label(std::string_view s) {
     });
 }
 
-constexpr int kMaxNesting = 64;
-
-// Offset of the bracket that opens level max_depth + 1 (outside strings), if any.
-std::optional<std::size_t> offset_beyond_depth(std::string_view text, int max_depth) {
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max_depth) return i;
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
-    return std::nullopt;
-}
-
 class Parser {
 public:
     Parser(std::string_view text, std::filesystem::path file, std::filesystem::path fixtures)
         : text_(text), file_(std::move(file)), fixtures_(std::move(fixtures)) {}
 
     ParseResult run() {
-        // The position scanner recurses per level: bound the depth before anything parses, so
-        // a file of 100000 '[' is refused instead of overflowing the stack (issue 7).
-        if (const auto deep = offset_beyond_depth(text_, kMaxNesting)) {
-            const auto pos = detail::position_of_offset(text_, *deep);
-            diags_.push_back({file_, pos.line, pos.column, "",
-                              "nesting deeper than " + std::to_string(kMaxNesting) +
-                                  " levels; expected a scenario, whose objects and arrays nest a few levels"});
+        // Syntax, a key written twice, a number beyond a double, nesting: the core reader.
+        auto doc = read_json_text(text_);
+        if (!doc) {
+            const auto& p = doc.error();
+            diags_.push_back({file_, p.at.line, p.at.column, p.pointer, p.message});
             return std::unexpected(std::move(diags_));
         }
-        json doc;
-        try {
-            doc = json::parse(text_);
-        } catch (const json::parse_error& e) {
-            syntax_error(e);
-            return std::unexpected(std::move(diags_));
-        } catch (const json::out_of_range& e) {
-            // A number beyond a double (1e999): nlohmann throws out_of_range.406, not a
-            // parse_error, and gives no position (found by tests/fuzz/fuzz_scenario).
-            number_overflow(e);
-            return std::unexpected(std::move(diags_));
-        }
-        positions_ = detail::map_positions(text_);
-        for (const auto& p : positions_.duplicate_keys)
-            error_at_key(p, "key written twice; expected each key once");
-        parse_document(doc);
+        positions_ = &*doc;
+        parse_document(doc->root());
         if (!diags_.empty()) return std::unexpected(std::move(diags_));
         return std::move(scenario_);
     }
@@ -123,47 +84,12 @@ public:
 private:
     // ------------------------------------------------------------------ diagnostics
 
-    void syntax_error(const json::parse_error& e) {
-        // e.byte counts the bytes read, the offending one included.
-        const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
-        const auto pos = detail::position_of_offset(text_, offset);
-        std::string what = e.what();
-        // nlohmann's text is "[json.exception.parse_error.101] parse error at line L, column C:
-        // <detail>"; keep the detail, the position is ours.
-        if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
-        diags_.push_back({file_, pos.line, pos.column, "", "invalid JSON: " + what});
-    }
-
-    void number_overflow(const json::out_of_range& e) {
-        // nlohmann's text is "... number overflow parsing '<literal>'": point at the first
-        // occurrence of that literal standing alone as a number.
-        const std::string what = e.what();
-        const auto open = what.find('\'');
-        const auto close = what.rfind('\'');
-        std::string literal;
-        if (open != std::string::npos && close > open) literal = what.substr(open + 1, close - open - 1);
-        std::size_t offset = 0;
-        auto number_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+'; };
-        for (auto at = literal.empty() ? std::string_view::npos : text_.find(literal); at != std::string_view::npos;
-             at = text_.find(literal, at + 1)) {
-            const std::size_t end = at + literal.size();
-            if ((at == 0 || !number_char(text_[at - 1])) && (end >= text_.size() || !number_char(text_[end]))) {
-                offset = at;
-                break;
-            }
-        }
-        const auto pos = detail::position_of_offset(text_, offset);
-        diags_.push_back({file_, pos.line, pos.column, "",
-                          "invalid JSON: number " + (literal.empty() ? std::string("literal") : literal) +
-                              " is out of range; expected a number that fits a double (about 1e308)"});
-    }
-
     void error_at_value(const std::string& ptr, std::string msg) {
-        const auto pos = positions_.value(ptr);
+        const auto pos = positions_->value_at(ptr);
         diags_.push_back({file_, pos.line, pos.column, ptr, std::move(msg)});
     }
     void error_at_key(const std::string& ptr, std::string msg) {
-        const auto pos = positions_.key(ptr);
+        const auto pos = positions_->key_at(ptr);
         diags_.push_back({file_, pos.line, pos.column, ptr, std::move(msg)});
     }
 
@@ -467,7 +393,7 @@ private:
         if (!kind) return;
         Step step;
         step.pointer = ptr;
-        step.line = positions_.value(ptr).line;
+        step.line = positions_->value_at(ptr).line;
         const bool is_wait = *kind == "wait";
         std::vector<std::string_view> allowed{"do", "label", "note"};
         if (!is_wait) allowed.push_back("expect");
@@ -882,7 +808,7 @@ private:
     std::string_view text_;
     std::filesystem::path file_;
     std::filesystem::path fixtures_;
-    detail::PositionMap positions_;
+    const JsonDocument* positions_ = nullptr;  // the document being read
     std::vector<Diagnostic> diags_;
     Scenario scenario_;
     std::map<std::string, std::size_t> labels_;  // label -> index of its step, for window order
@@ -929,11 +855,13 @@ ParseResult parse_scenario_text(std::string_view text, const std::filesystem::pa
 }
 
 ParseResult parse_scenario_file(const std::filesystem::path& file, const std::filesystem::path& fixtures_dir) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return std::unexpected(std::vector<Diagnostic>{{file, 0, 0, "", "cannot read the file; expected a readable scenario file"}});
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return parse_scenario_text(buf.str(), file, fixtures_dir);
+    auto text = read_text_file(file);  // refuses a file beyond the size limit before reading it
+    if (!text)
+        return std::unexpected(std::vector<Diagnostic>{
+            {file, 0, 0, "",
+             text.error().kind == ErrorKind::Io ? "cannot read the file; expected a readable scenario file"
+                                                : text.error().message.substr(file.string().size() + 2)}});
+    return parse_scenario_text(*text, file, fixtures_dir);
 }
 
 std::vector<std::filesystem::path> scenario_files(const std::filesystem::path& path, std::vector<Diagnostic>& problems) {

@@ -2,20 +2,26 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_reader.hpp"
+
 namespace pumprig::scenario {
 namespace {
 
 using nlohmann::json;
 
+// A problem at a JSON pointer of the profile (named with its line and column when reported).
 struct ProfileError {
+    std::string pointer;
     std::string message;
+    bool at_key = false;  // an unknown key: its own place, not its value's
 };
 
 // Profiles are small and written once per pump model: the first problem is reported, by key.
@@ -24,9 +30,9 @@ public:
     explicit ProfileReader(const std::filesystem::path& file) : file_(file) {}
 
     const json& member(const json& obj, const std::string& where, const std::string& key) {
-        if (!obj.is_object()) throw ProfileError{where + ": expected an object"};
+        if (!obj.is_object()) throw ProfileError{where, "expected an object"};
         auto it = obj.find(key);
-        if (it == obj.end()) throw ProfileError{"missing key \"" + where + "/" + key + "\""};
+        if (it == obj.end()) throw ProfileError{where, "missing key \"" + key + "\""};
         return *it;
     }
 
@@ -34,15 +40,17 @@ public:
     T quantity(const json& obj, const std::string& where, const std::string& key,
                Result<T> (*parse)(std::string_view)) {
         const json& v = member(obj, where, key);
-        if (!v.is_string()) throw ProfileError{where + "/" + key + ": expected a string with a unit"};
+        if (!v.is_string()) throw ProfileError{where + "/" + key, "expected a string with a unit"};
         auto r = parse(v.get<std::string>());
-        if (!r) throw ProfileError{where + "/" + key + ": " + r.error().message};
+        if (!r) throw ProfileError{where + "/" + key, r.error().message};
         return *r;
     }
 
     int whole(const json& obj, const std::string& where, const std::string& key) {
         const json& v = member(obj, where, key);
-        if (!v.is_number_integer()) throw ProfileError{where + "/" + key + ": expected a whole number"};
+        if (!v.is_number_integer() || v.get<std::int64_t>() < std::numeric_limits<int>::min() ||
+            v.get<std::int64_t>() > std::numeric_limits<int>::max())
+            throw ProfileError{where + "/" + key, "expected a whole number"};
         return v.get<int>();
     }
 
@@ -50,15 +58,15 @@ public:
         const json& v = member(obj, where, key);
         only_keys(v, where + "/" + key, {"min", "max"});
         IntRange r{whole(v, where + "/" + key, "min"), whole(v, where + "/" + key, "max")};
-        if (r.min > r.max) throw ProfileError{where + "/" + key + ": min is above max"};
+        if (r.min > r.max) throw ProfileError{where + "/" + key, "min is above max"};
         return r;
     }
 
     void only_keys(const json& obj, const std::string& where, std::initializer_list<const char*> keys) {
-        if (!obj.is_object()) throw ProfileError{where + ": expected an object"};
+        if (!obj.is_object()) throw ProfileError{where, "expected an object"};
         for (const auto& [k, _] : obj.items())
             if (std::none_of(keys.begin(), keys.end(), [&](const char* a) { return k == a; }))
-                throw ProfileError{"unknown key \"" + where + "/" + k + "\""};
+                throw ProfileError{pointer_child(where, k), "unknown key \"" + k + "\"", true};
     }
 
 private:
@@ -68,14 +76,12 @@ private:
 }  // namespace
 
 Result<PumpProfile> load_pump_profile(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    if (!in) return fail(ErrorKind::Io, "cannot read pump profile " + file.string());
-    json doc;
-    try {
-        doc = json::parse(in);
-    } catch (const json::exception& e) {  // out_of_range.406 too: a number beyond a double
-        return fail(ErrorKind::BadInput, "pump profile " + file.string() + ": " + e.what());
+    auto read = read_json_file(file);
+    if (!read) {
+        if (read.error().kind == ErrorKind::Io) return fail(ErrorKind::Io, "cannot read pump profile " + file.string());
+        return fail(ErrorKind::BadInput, "pump profile " + read.error().message);
     }
+    const json& doc = read->root();
     ProfileReader r(file);
     PumpProfile p;
     try {
@@ -85,7 +91,7 @@ Result<PumpProfile> load_pump_profile(const std::filesystem::path& file) {
                               "bolus_duration_min", "ptm_lockout_min", "ptm_max_per_day"});
         p.id = file.stem().string();
         const json& model = r.member(doc, "", "model");
-        if (!model.is_string()) throw ProfileError{"/model: expected a string"};
+        if (!model.is_string()) throw ProfileError{"/model", "expected a string"};
         p.model = model.get<std::string>();
         p.reservoir = r.quantity(doc, "", "reservoir", parse_volume);
         const json& basal = r.member(doc, "", "basal_rate");
@@ -112,11 +118,12 @@ Result<PumpProfile> load_pump_profile(const std::filesystem::path& file) {
         p.bolus_duration_min = r.range(doc, "", "bolus_duration_min");
         p.ptm_lockout_min = r.range(doc, "", "ptm_lockout_min");
         p.ptm_max_per_day = r.range(doc, "", "ptm_max_per_day");
-        if (p.basal_min > p.basal_max) throw ProfileError{"/basal_rate: min is above max"};
-        if (p.concentration_min > p.concentration_max) throw ProfileError{"/concentration: min is above max"};
-        if (p.concentration_min.ug_per_ml <= 0) throw ProfileError{"/concentration/min: expected above 0"};
+        if (p.basal_min > p.basal_max) throw ProfileError{"/basal_rate", "min is above max"};
+        if (p.concentration_min > p.concentration_max) throw ProfileError{"/concentration", "min is above max"};
+        if (p.concentration_min.ug_per_ml <= 0) throw ProfileError{"/concentration/min", "expected above 0"};
     } catch (const ProfileError& e) {
-        return fail(ErrorKind::BadInput, "pump profile " + file.string() + ": " + e.message);
+        const auto at = e.at_key ? read->key_at(e.pointer) : read->value_at(e.pointer);
+        return fail(ErrorKind::BadInput, "pump profile " + describe_at(file.string(), at, e.pointer.empty() ? "/" : e.pointer, e.message));
     }
     return p;
 }

@@ -10,21 +10,13 @@
 
 #include "bench/sim_process.hpp"
 #include "support/files.hpp"
+#include "support/paths.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
-using pumprig::test::env_or;
-using pumprig::test::read_file;
-using pumprig::test::run_command;
-using pumprig::test::TempDir;
+using namespace pumprig::test;  // TempDir, read_file, run_command, kSource, kPumprig, kSim, kPython, write_file
 
 namespace {
-
-const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
-const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
-const std::string kSim = env_or("PUMPRIG_SIM_BINARY", PUMPRIG_BUILD_DIR "/pumprig-sim");
-
-void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
 // The single run folder below `root`.
 fs::path only_run_dir(const fs::path& root) {
@@ -79,6 +71,40 @@ TEST_CASE("a rig description with an unknown key is refused with its JSON pointe
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("/pump/baudrate") != std::string::npos);
     CHECK(r.err.find(rig.string()) != std::string::npos);
+}
+
+TEST_CASE("rig mistakes only the simulator used to notice are pumprig's bad input, before anything starts") {
+    // Issue 15: a missing meter profile, a negative line constant, a bad fault option and a key
+    // written twice ended as the simulator's message (exit 141 or 3) or were taken silently.
+    TempDir tmp;
+    const std::string scenario = kSource + "/scenarios/functions/continuous.json";
+    struct Case {
+        const char* simulator;
+        const char* meter;
+        const char* pointer;
+    };
+    const Case cases[] = {
+        {R"({"time": "virtual"})", R"({"parity": "none", "profile": "fixtures/meters/no-such-meter.json"})", ":at /meter/profile:"},
+        {R"({"time": "virtual", "line_tau_s": -20})", R"({"parity": "none"})", ":at /simulator/line_tau_s:"},
+        {R"({"time": "virtual", "faults": ["--fault-at", "600:pump_unplugged"]})", R"({"parity": "none"})", ":at /simulator/faults/1:"},
+        {R"({"time": "virtual", "speed": 1, "speed": 2})", R"({"parity": "none"})", ":at /simulator/speed: key written twice"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.pointer);
+        const auto rig = tmp.path / "rig.json";
+        write_file(rig, std::string(R"({"name": "bad", "simulator": )") + c.simulator +
+                            R"(, "pump": {"key": {"test_key": true}}, "meter": )" + c.meter + "}");
+        auto r = run_command({kPumprig, "run", "--rig", rig.string(), "--out", (tmp.path / "runs").string(), scenario},
+                             std::chrono::seconds(60));
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        // "<file>:<line>:<column>: at <pointer>: ..."
+        const auto at = r.err.find(rig.string() + ":");
+        REQUIRE(at != std::string::npos);
+        const std::string pointer = std::string(c.pointer).substr(1);
+        CHECK(r.err.find(": " + pointer, at) != std::string::npos);
+        CHECK_FALSE(fs::exists(tmp.path / "runs"));  // nothing was started
+    }
 }
 
 TEST_CASE("pumprig validate names file, line, column and pointer, and exits 2") {

@@ -274,5 +274,40 @@ TEST_CASE("SIGTERM during pumprig eol stops the pump, records the run as ABORTED
     REQUIRE(runs);
     REQUIRE(runs->size() == 1);
     CHECK((*runs)[0].verdict == "ABORTED");
-    CHECK((*runs)[0].tested);
+    // A stopped run says nothing about the unit: it spends no retest (issue 15).
+    CHECK_FALSE((*runs)[0].tested);
+    CHECK(*(*store)->tested_runs("SIM0001") == 0);
+}
+
+TEST_CASE("pumprig eol: a bench error is ERROR in the history, never a tested FAIL, and spends no retest") {
+    // Issue 15: the meter freezes 60 s into the run (a bench problem, the run ends as ERROR).
+    // With no retest allowed, a second attempt must still be tested, not refused.
+    TempDir tmp;
+    const std::string history = "sqlite:" + (tmp.path / "history.sqlite").string();
+    const auto scenarios = short_eol(tmp.path / "eol");
+    const auto rig = tmp.path / "rig.json";
+    write_text(rig, R"({"name": "sim-frozen-meter", "simulator": {"time": "virtual", "meter_faults": ["frozen=60"]},
+                       "pump": {"key": {"test_key": true}}, "meter": {"parity": "none"}})");
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        CAPTURE(attempt);
+        auto args = eol_args("SIM0001", history, tmp.path / "runs");
+        args.insert(args.end(), {"--scenarios", scenarios.string(), "--rig", rig.string(), "--max-retests", "0"});
+        auto r = test::run_command(args, 300s);
+        INFO(r.err);
+        CHECK(r.exit_code == 3);
+        const auto out = lines(r.out);
+        REQUIRE(out.size() == 1);
+        CHECK(out[0].starts_with("FAIL SIM0001 bench: "));
+    }
+    auto store = history::open_store(history);
+    REQUIRE(store);
+    auto runs = (*store)->runs_for("SIM0001", true);
+    REQUIRE(runs);
+    REQUIRE(runs->size() == 2);
+    for (const auto& run : *runs) {
+        CHECK(run.verdict == "ERROR");
+        CHECK_FALSE(run.tested);
+        CHECK_FALSE(run.measurements.empty());  // what was measured is kept
+    }
+    CHECK(*(*store)->tested_runs("SIM0001") == 0);
 }

@@ -9,18 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "support/files.hpp"
+#include "support/paths.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
-using pumprig::test::env_or;
-using pumprig::test::read_file;
-using pumprig::test::run_command;
-using pumprig::test::TempDir;
+using namespace pumprig::test;  // TempDir, read_file, run_command, kSource, kPumprig, kSim, kPython, write_file
 
 namespace {
-
-const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
-const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
 
 fs::path rig_with_faults(const fs::path& dir, const std::string& faults_json) {
     const auto p = dir / "rig.json";

@@ -18,6 +18,7 @@
 
 #include "meter_fixtures.hpp"
 #include "support/files.hpp"
+#include "support/paths.hpp"
 #include "support/run_command.hpp"
 
 namespace pumprig::peertest {
@@ -25,10 +26,10 @@ namespace pumprig::peertest {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-inline std::string source() { return test::env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR); }
-inline std::string pumprig_binary() { return test::env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig"); }
-inline std::string sim_binary() { return test::env_or("PUMPRIG_SIM_BINARY", PUMPRIG_BUILD_DIR "/pumprig-sim"); }
-inline std::string python() { return test::env_or("PUMPRIG_PYTHON", "/usr/bin/python3"); }
+inline std::string source() { return test::kSource; }
+inline std::string pumprig_binary() { return test::kPumprig; }
+inline std::string sim_binary() { return test::kSim; }
+inline std::string python() { return test::kPython; }
 
 using test::TempDir;
 

@@ -19,23 +19,15 @@
 #include "peer_support.hpp"
 #include "report/junit.hpp"
 #include "support/files.hpp"
+#include "support/paths.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using pumprig::peertest::BackgroundRun;
-using pumprig::test::env_or;
-using pumprig::test::read_file;
-using pumprig::test::run_command;
-using pumprig::test::TempDir;
+using namespace pumprig::test;  // TempDir, read_file, run_command, kSource, kPumprig, kSim, kPython, write_file
 
 namespace {
-
-const std::string kSource = env_or("PUMPRIG_SOURCE_DIR", PUMPRIG_SOURCE_DIR);
-const std::string kPumprig = env_or("PUMPRIG_BINARY", PUMPRIG_BUILD_DIR "/pumprig");
-const std::string kPython = env_or("PUMPRIG_PYTHON", "/usr/bin/python3");
-
-void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
 std::vector<fs::path> run_dirs(const fs::path& root) {
     std::vector<fs::path> dirs;
