@@ -25,6 +25,7 @@
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
+#include "cli/progress_option.hpp"
 #include "cli/rig_option.hpp"
 #include "history/results_store.hpp"
 #include "report/recorder.hpp"
@@ -128,6 +129,7 @@ int cmd_eol(int argc, char** argv) {
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
         ("junit", po::value(&junit_file), "also write a JUnit XML file (a test suite per scenario)")
         ("wait", "if another run holds the bench, wait for it instead of refusing at once")
+        ("quiet,q", "only the final line(s) and what went wrong: no progress, no log lines on stderr")
         ("rt-priority", po::value(&rt_priority)->default_value(0),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)");
     args.add_to(desc);
@@ -286,11 +288,18 @@ int cmd_eol(int argc, char** argv) {
         lock = std::move(*l);
     }
 
+    const bool quiet = vm.count("quiet") > 0;
+    auto progress = make_progress(quiet);
     std::mutex out_mutex;  // channels run in threads; their lines must not interleave
-    auto say = [&out_mutex, multi](const std::string& channel, const std::string& line) {
+    auto say = [&out_mutex, &progress, multi](const std::string& channel, const std::string& line) {
+        const std::string text = "  " + (multi ? "[" + channel + "] " : "") + line;
+        if (progress) return progress->log_line(text);  // keeps the live line below the log
         std::lock_guard l(out_mutex);
-        std::cerr << "  " << (multi ? "[" + channel + "] " : "") << line << "\n";
+        std::cerr << text << "\n";
     };
+    // The engine's log lines (commands, events); --quiet drops them.
+    const std::function<void(const std::string&, const std::string&)> engine_log =
+        quiet ? std::function<void(const std::string&, const std::string&)>() : say;
     std::vector<report::JUnitSuite> suites;
     for (const auto& sc : scenarios) {
         if (std::all_of(units.begin(), units.end(), [](const Unit& u) { return u.finished(); })) break;
@@ -302,7 +311,7 @@ int cmd_eol(int argc, char** argv) {
                 }
             break;
         }
-        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")\n";
+        if (!quiet) std::cerr << "== " << sc.name << " (" << sc.file.string() << ")\n";
         std::vector<run::TraceRelay> relays(units.size());
         bench::BenchOptions bo;
         bo.seed = args.seed;
@@ -345,7 +354,8 @@ int cmd_eol(int argc, char** argv) {
         ro.stop_requested = &g_eol_stop;
         ro.rig_file = args.rig;
         ro.realtime_priority = rt_priority;
-        for (auto& cr : run::run_on_channels(*benches, sc, ro, relays, say, serial_check)) {
+        ro.progress = progress ? &*progress : nullptr;
+        for (auto& cr : run::run_on_channels(*benches, sc, ro, relays, engine_log, serial_check)) {
             if (!cr.ran) continue;
             auto& u = *std::find_if(units.begin(), units.end(), [&](const Unit& x) { return x.channel == cr.channel; });
             const auto& r = cr.result;
@@ -355,9 +365,10 @@ int cmd_eol(int argc, char** argv) {
             }
             if (!r.dir.empty()) u.dirs.push_back(r.dir.string());
             for (const auto& c : r.checks) u.checks.emplace_back(sc.name, c);
-            say(u.channel, std::string(run::to_string(r.outcome)) + "  " + r.dir.string());
-            say(u.channel, "pump left " + (r.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)")
-                                                                         : "NOT confirmed stopped: " + r.safe_stop.detail));
+            if (!quiet || r.outcome != run::Outcome::Pass) say(u.channel, std::string(run::to_string(r.outcome)) + "  " + r.dir.string());
+            if (!quiet || !r.safe_stop.confirmed_stopped)
+                say(u.channel, "pump left " + (r.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)")
+                                                                             : "NOT confirmed stopped: " + r.safe_stop.detail));
             if (!r.dir.empty()) {
                 run::ReportOptions rep;
                 rep.rejudge = false;
@@ -399,7 +410,7 @@ int cmd_eol(int argc, char** argv) {
                     worst(kExitBenchError);
                     return;
                 } else {
-                    std::cerr << (multi ? "[" + u.channel + "] " : "") << "recorded as run " << *id << " in " << (*store)->describe() << "\n";
+                    if (!quiet) std::cerr << (multi ? "[" + u.channel + "] " : "") << "recorded as run " << *id << " in " << (*store)->describe() << "\n";
                 }
             }
             final_line(u, verdict == "PASS" ? "PASS " + u.serial + " " + reason : "FAIL " + u.serial + " " + what + ": " + one_line(reason));

@@ -18,6 +18,7 @@
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
+#include "cli/progress_option.hpp"
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
 #include "report/run_folder.hpp"
@@ -56,7 +57,8 @@ int cmd_run(int argc, char** argv) {
         ("rt-priority", po::value(&rt_priority)->default_value(0),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)")
         ("defect", po::value(&defects), "simulated bench only: give the pump this defect (pumprig-sim --list-defects); repeatable")
-        ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable");
+        ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable")
+        ("quiet,q", "print only the summary (and failures, errors, a pump not confirmed stopped): no progress, no log lines");
     args.add_to(desc);
     po::variables_map vm;
     if (auto done = parse_args(argc, argv, "run", desc, paths, vm)) return *done;
@@ -110,11 +112,19 @@ int cmd_run(int argc, char** argv) {
         return kExitBenchError;
     }
     const bool tty = isatty(STDERR_FILENO);
+    const bool quiet = vm.count("quiet") > 0;
     const std::size_t channels = std::max<std::size_t>(1, rig->channels.size());
+    auto progress = make_progress(quiet);
     std::mutex out_mutex;  // channels run in threads; their lines must not interleave
-    auto say = [&out_mutex](const std::string& channel, const std::string& line) {
+    auto say = [&out_mutex, &progress](const std::string& channel, const std::string& line) {
+        const std::string text = "  " + (channel.empty() ? "" : "[" + channel + "] ") + line;
+        if (progress) return progress->log_line(text);  // keeps the live line below the log
         std::lock_guard lock(out_mutex);
-        std::cerr << "  " << (channel.empty() ? "" : "[" + channel + "] ") << line << "\n";
+        std::cerr << text << "\n";
+    };
+    // Routine lines; --quiet drops them (failures, errors and an unconfirmed stop stay).
+    auto info = [quiet](const std::string& text) {
+        if (!quiet) std::cerr << text << "\n";
     };
 
     struct Row { std::string name; run::RunResult r; };
@@ -135,7 +145,7 @@ int cmd_run(int argc, char** argv) {
     };
     for (const auto& sc : scenarios) {
         if (g_stop.load()) break;
-        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")" << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
+        info("== " + sc.name + " (" + sc.file.string() + ")" + (channels > 1 ? " on " + std::to_string(channels) + " channels" : ""));
         std::vector<run::TraceRelay> relays(channels);
         bench::BenchOptions bo;
         bo.seed = args.seed;
@@ -165,12 +175,12 @@ int cmd_run(int argc, char** argv) {
         ro.out_root = out;
         ro.seed = args.seed;
         ro.stop_requested = &g_stop;
-        ro.live_progress = tty;
+        ro.progress = progress ? &*progress : nullptr;
         ro.rig_file = args.rig;
         ro.realtime_priority = rt_priority;
         if (max_hours > 0) ro.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
         std::function<void(const std::string&, const std::string&)> log;
-        if (!tty || channels > 1) log = say;
+        if (!quiet && (!tty || channels > 1)) log = say;
         auto runs = run::run_on_channels(*benches, sc, ro, relays, log);
         for (auto& cr : runs) {
             const std::string name = cr.channel.empty() ? sc.name : sc.name + " [" + cr.channel + "]";
@@ -187,20 +197,20 @@ int cmd_run(int argc, char** argv) {
                 std::fprintf(stderr, "  %s%-13s %-36s measured %.4g %s, expected %.4g (%s) %s\n", tag.c_str(), verify::to_string(c.verdict),
                              c.id.c_str(), c.measured, c.unit.c_str(), c.expected, c.tolerance.c_str(), c.detail.c_str());
             }
-            std::cerr << "  " << tag << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
+            if (!quiet || r.outcome != run::Outcome::Pass) std::cerr << "  " << tag << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
             if (!r.error.empty()) std::cerr << "  " << tag << "error: " << r.error << "\n";
             run::ReportOptions rep;
             rep.rejudge = false;
             rep.fixtures_dir = fixtures;
             if (auto built = run::build_reports(r.dir, rep)) {
-                std::cerr << "  " << tag << "report " << built->html.string() << "\n";
+                info("  " + tag + "report " + built->html.string());
                 suites.push_back(built->junit_suite);
                 entries.push_back(built->suite_entry);
             } else {
                 std::cerr << "  " << tag << "report not written: " << built.error().message << "\n";
             }
-            std::cerr << "  " << tag << "pump left "
-                      << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
+            if (r.safe_stop.confirmed_stopped) info("  " + tag + "pump left stopped (confirmed)");
+            else std::cerr << "  " << tag << "pump left NOT confirmed stopped: " << r.safe_stop.detail << "\n";
             rows.push_back({name, std::move(r)});
         }
     }
