@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/history_option.hpp"
 #include "cli/parse_args.hpp"
 #include "history/results_store.hpp"
 #include "report/run_folder.hpp"
@@ -37,13 +38,12 @@ bool plausible_time(const std::string& s) {
 int cmd_stats(int argc, char** argv) {
     history::RunFilter filter;
     std::string html_file, csv_file;
-    std::string history_conn = std::getenv("PUMPRIG_HISTORY") ? std::getenv("PUMPRIG_HISTORY") : history::kDefaultConnection;
+    std::string history_conn = default_history();
     po::options_description desc(
         "pumprig stats: yield, failures by check, capability and control charts from the results history\nOptions");
-    desc.add_options()("help,h", "show this help")
-        ("history", po::value(&history_conn),
-         "results history: sqlite:FILE (default sqlite:reports/history.sqlite, or $PUMPRIG_HISTORY), postgresql://... or \"host=... dbname=...\"")
-        ("station", po::value(&filter.station), "only runs of this station")
+    desc.add_options()("help,h", "show this help");
+    add_history_option(desc, history_conn);
+    desc.add_options()("station", po::value(&filter.station), "only runs of this station")
         ("model", po::value(&filter.model), "only runs of this pump model (the product, as the pump reports it, e.g. ITB-40)")
         ("from", po::value(&filter.from), "only runs started on or after this UTC date or time (2026-01-31, 2026-01-31T08:00)")
         ("to", po::value(&filter.to), "only runs started on or before this UTC date (the whole day) or time")
@@ -58,11 +58,8 @@ int cmd_stats(int argc, char** argv) {
                       << ": expected a UTC date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS]\n";
             return kExitBadInput;
         }
-    auto store = history::open_store(history_conn);
-    if (!store) {
-        std::cerr << "pumprig stats: " << store.error().message << "\n";
-        return store.error().kind == ErrorKind::BadInput ? kExitBadInput : kExitBenchError;
-    }
+    auto store = open_history("stats", history_conn);
+    if (!store) return store.error();
     auto runs = (*store)->runs_matching(filter, true);
     if (!runs) {
         std::cerr << "pumprig stats: " << runs.error().message << "\n";

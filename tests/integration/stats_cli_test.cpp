@@ -16,20 +16,6 @@ using namespace pumprig::peertest;
 
 namespace {
 
-// The short end-of-line scenario: 2 min at 500 uL/h, its volume checked at the meter.
-fs::path short_eol(const fs::path& dir) {
-    fs::create_directories(dir);
-    write_text(dir / "eol-short.json", R"({"name": "eol-short", "tags": ["eol"], "pump_profile": "itb-40",
-      "settings": {"sample_period": "1 s", "status_period": "10 s"},
-      "steps": [ {"do": "set_clock"},
-                 {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
-                 {"do": "program", "schedule": [{"start": "00:00", "dose": "6000 ug/day"}]},
-                 {"do": "start", "label": "started"}, {"do": "wait", "for": "2 min"},
-                 {"do": "stop", "label": "stopped"}, {"do": "wait", "for": "30 s"} ],
-      "checks": [ {"check": "volume", "name": "volume delivered", "from": "started", "to": "stopped"} ]})");
-    return dir;
-}
-
 // A simulated bench whose pump reports `serial`, with `defect` if given.
 fs::path unit_rig(const fs::path& dir, const std::string& serial, const std::string& defect) {
     const auto f = dir / (serial + (defect.empty() ? "" : "-" + defect) + ".json");

@@ -2,6 +2,8 @@
 // steady plain lines of a CI log, the live terminal line, several channels, no sleeps.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "run/progress.hpp"
 
 using namespace pumprig;
@@ -26,11 +28,21 @@ scenario::Scenario day_long() {
     return *parsed;
 }
 
-struct FakeWall {
+// A reporter on a wall clock the test moves, writing into `out`.
+struct Capture {
     std::chrono::steady_clock::time_point now{};
-    ProgressReporter::WallClock clock() {
-        return [this] { return now; };
+    std::string out;
+    ProgressReporter rep;
+    explicit Capture(ProgressReporter::Mode mode, std::size_t columns = 120) : rep(options(mode, columns)) {}
+    ProgressReporter::Options options(ProgressReporter::Mode mode, std::size_t columns) {
+        ProgressReporter::Options o;
+        o.mode = mode;
+        o.write = [this](std::string_view t) { out += t; };
+        o.wall = [this] { return now; };
+        o.columns = columns;
+        return o;
     }
+    std::size_t count(char ch) const { return static_cast<std::size_t>(std::count(out.begin(), out.end(), ch)); }
 };
 
 ProgressState at(Millis done, Millis total, const std::string& channel = "", bool real_time = true) {
@@ -76,110 +88,76 @@ TEST_CASE("progress at a step: time left from the plan, at most while an event w
 }
 
 TEST_CASE("progress plain lines in a CI log: every 5 percent of bench time, first line at the start") {
-    FakeWall wall;
-    std::string out;
-    ProgressReporter::Options o;
-    o.mode = ProgressReporter::Mode::Plain;
-    o.write = [&](std::string_view t) { out += t; };
-    o.wall = wall.clock();
-    ProgressReporter rep(o);
+    Capture c(ProgressReporter::Mode::Plain);
     // A simulated bench: 100 min of bench time, one bench minute per wall second.
     for (int m = 0; m <= 100; ++m) {
-        rep.update(at(Millis{m * 60'000}, Millis{100 * 60'000}, "", false));
-        wall.now += 1s;
+        c.rep.update(at(Millis{m * 60'000}, Millis{100 * 60'000}, "", false));
+        c.now += 1s;
     }
-    rep.finish("");
-    std::size_t lines = 0;
-    for (char c : out) lines += c == '\n';
+    c.rep.finish("");
+    const auto lines = c.count('\n');
     CHECK(lines == 21);  // 0 %, 5 %, ..., 100 %
-    CHECK(out.find("progress day-long: 0 %, bench time 0s of 1h 40m, step 2/3 wait, time left unknown yet\n") == 0);
+    CHECK(c.out.find("progress day-long: 0 %, bench time 0s of 1h 40m, step 2/3 wait, time left unknown yet\n") == 0);
     // Halfway, 50 wall seconds for 50 bench minutes: about 50 s left.
-    CHECK(out.find("progress day-long: 50 %, bench time 50m 00s of 1h 40m, step 2/3 wait, ~50s left\n") != std::string::npos);
-    CHECK(out.find('\r') == std::string::npos);  // no terminal control in a log
+    CHECK(c.out.find("progress day-long: 50 %, bench time 50m 00s of 1h 40m, step 2/3 wait, ~50s left\n") != std::string::npos);
+    CHECK(c.out.find('\r') == std::string::npos);  // no terminal control in a log
 }
 
 TEST_CASE("progress plain lines on a real bench: a line every 60 s of wall time through a day-long wait") {
-    FakeWall wall;
-    std::string out;
-    ProgressReporter::Options o;
-    o.mode = ProgressReporter::Mode::Plain;
-    o.write = [&](std::string_view t) { out += t; };
-    o.wall = wall.clock();
-    ProgressReporter rep(o);
+    Capture c(ProgressReporter::Mode::Plain);
     // 24 h of bench time at wall speed, updated every 10 s for the first 10 min (5 % is 72 min).
     for (int s = 0; s <= 600; s += 10) {
-        rep.update(at(Millis{s * 1000LL}, Millis{24 * 3600'000LL}, "", true));
-        wall.now += 10s;
+        c.rep.update(at(Millis{s * 1000LL}, Millis{24 * 3600'000LL}, "", true));
+        c.now += 10s;
     }
-    std::size_t lines = 0;
-    for (char c : out) lines += c == '\n';
+    const auto lines = c.count('\n');
     CHECK(lines == 11);  // at the start, then once a minute
-    CHECK(out.find("progress day-long: 0 %, bench time 0s of 24h 00m, step 2/3 wait, 24h 00m left\n") == 0);
-    CHECK(out.find("bench time 1m 00s of 24h 00m, step 2/3 wait, 23h 59m left\n") != std::string::npos);
+    CHECK(c.out.find("progress day-long: 0 %, bench time 0s of 24h 00m, step 2/3 wait, 24h 00m left\n") == 0);
+    CHECK(c.out.find("bench time 1m 00s of 24h 00m, step 2/3 wait, 23h 59m left\n") != std::string::npos);
 }
 
 TEST_CASE("progress live line on a terminal: redrawn in place at most every 200 ms, cut to the width, ended once") {
-    FakeWall wall;
-    std::string out;
-    ProgressReporter::Options o;
-    o.mode = ProgressReporter::Mode::Terminal;
-    o.write = [&](std::string_view t) { out += t; };
-    o.wall = wall.clock();
-    o.columns = 60;
-    ProgressReporter rep(o);
+    Capture c(ProgressReporter::Mode::Terminal, 60);
     for (int i = 0; i <= 20; ++i) {  // 1 s of wall time in 50 ms steps
         auto s = at(Millis{i * 60'000}, Millis{24 * 3600'000LL});
         s.at_most = true;
-        rep.update(s);
-        wall.now += 50ms;
+        c.rep.update(s);
+        c.now += 50ms;
     }
-    std::size_t draws = 0;
-    for (char c : out) draws += c == '\r';
+    const auto draws = c.count('\r');
     CHECK(draws == 6);  // at 0, 200, 400, 600, 800 and 1000 ms
-    CHECK(out.find('\n') == std::string::npos);
+    CHECK(c.out.find('\n') == std::string::npos);
     // Each draw: carriage return, the line (at most 59 columns), erase to the end of the line.
-    const auto first = out.substr(1, out.find("\x1b[K") - 1);
+    const auto first = c.out.substr(1, c.out.find("\x1b[K") - 1);
     CHECK(first == std::string("day-long  0s / <=24h 00m    0%  step 2/3 wait  at most 24h 00m left").substr(0, 59));
-    rep.log_line("  event ALARM code=LOW_RES");
-    CHECK(out.find("\r\x1b[K  event ALARM code=LOW_RES\n\r") != std::string::npos);  // the line is drawn again below
-    rep.finish("");
-    CHECK(out.back() == '\n');
+    c.rep.log_line("  event ALARM code=LOW_RES");
+    CHECK(c.out.find("\r\x1b[K  event ALARM code=LOW_RES\n\r") != std::string::npos);  // the line is drawn again below
+    c.rep.finish("");
+    CHECK(c.out.back() == '\n');
 }
 
 TEST_CASE("progress on a terminal with several channels: one combined line until every channel is done") {
-    FakeWall wall;
-    std::string out;
-    ProgressReporter::Options o;
-    o.mode = ProgressReporter::Mode::Terminal;
-    o.write = [&](std::string_view t) { out += t; };
-    o.wall = wall.clock();
-    ProgressReporter rep(o);
-    rep.update(at(Millis{3600'000}, Millis{4 * 3600'000}, "A"));
-    rep.update(at(Millis{7200'000}, Millis{4 * 3600'000}, "B"));
-    CHECK(out.rfind("day-long  [A] 25% 2/3 wait  [B] 50% 2/3 wait  3h 00m left") != std::string::npos);
-    rep.finish("B");
-    CHECK(out.find("[B] done") != std::string::npos);
-    CHECK(out.find('\n') == std::string::npos);
-    rep.finish("A");
-    CHECK(out.back() == '\n');
+    Capture c(ProgressReporter::Mode::Terminal);
+    c.rep.update(at(Millis{3600'000}, Millis{4 * 3600'000}, "A"));
+    c.rep.update(at(Millis{7200'000}, Millis{4 * 3600'000}, "B"));
+    CHECK(c.out.rfind("day-long  [A] 25% 2/3 wait  [B] 50% 2/3 wait  3h 00m left") != std::string::npos);
+    c.rep.finish("B");
+    CHECK(c.out.find("[B] done") != std::string::npos);
+    CHECK(c.out.find('\n') == std::string::npos);
+    c.rep.finish("A");
+    CHECK(c.out.back() == '\n');
 }
 
 TEST_CASE("progress plain lines of several channels: each channel its own line and pace") {
-    FakeWall wall;
-    std::string out;
-    ProgressReporter::Options o;
-    o.mode = ProgressReporter::Mode::Plain;
-    o.write = [&](std::string_view t) { out += t; };
-    o.wall = wall.clock();
-    ProgressReporter rep(o);
-    rep.update(at(Millis{0}, Millis{100 * 60'000}, "A"));
-    rep.update(at(Millis{0}, Millis{100 * 60'000}, "B"));
-    rep.update(at(Millis{6 * 60'000}, Millis{100 * 60'000}, "A"));  // A passed 5 %
-    rep.update(at(Millis{1 * 60'000}, Millis{100 * 60'000}, "B"));  // B did not
-    CHECK(out.find("progress day-long [A]: 0 %") != std::string::npos);
-    CHECK(out.find("progress day-long [B]: 0 %") != std::string::npos);
-    CHECK(out.find("progress day-long [A]: 6 %") != std::string::npos);
-    CHECK(out.find("progress day-long [B]: 1 %") == std::string::npos);
+    Capture c(ProgressReporter::Mode::Plain);
+    c.rep.update(at(Millis{0}, Millis{100 * 60'000}, "A"));
+    c.rep.update(at(Millis{0}, Millis{100 * 60'000}, "B"));
+    c.rep.update(at(Millis{6 * 60'000}, Millis{100 * 60'000}, "A"));  // A passed 5 %
+    c.rep.update(at(Millis{1 * 60'000}, Millis{100 * 60'000}, "B"));  // B did not
+    CHECK(c.out.find("progress day-long [A]: 0 %") != std::string::npos);
+    CHECK(c.out.find("progress day-long [B]: 0 %") != std::string::npos);
+    CHECK(c.out.find("progress day-long [A]: 6 %") != std::string::npos);
+    CHECK(c.out.find("progress day-long [B]: 1 %") == std::string::npos);
 }
 
 TEST_CASE("progress durations are written in hours and minutes, minutes and seconds, or seconds") {
