@@ -172,7 +172,10 @@ void ProgressReporter::finish(const std::string& channel) {
         if (opt_.mode == Mode::Terminal && line_shown_) draw(opt_.wall());
         return;
     }
-    if (opt_.mode == Mode::Terminal && line_shown_) opt_.write("\n");
+    if (opt_.mode == Mode::Terminal && line_shown_) {
+        draw(opt_.wall());  // where the run ended, not the last state the redraw pace let through
+        opt_.write("\n");
+    }
     line_shown_ = false;
     channels_.clear();
 }

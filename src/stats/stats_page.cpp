@@ -140,8 +140,8 @@ std::string chart_svg(const MeasurementStats& m) {
 }
 
 constexpr const char* kCss = R"(
-body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1000px; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; } td, th { border: 1px solid #bbb; padding: 3px 8px; text-align: right; }
+body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1200px; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.85em; } td.text { white-space: nowrap; } td, th { border: 1px solid #bbb; padding: 3px 8px; text-align: right; }
 th { background: #eee; } td.text, th.text { text-align: left; }
 .note { color: #555; font-size: 0.9em; }
 svg.plot { max-width: 100%; height: auto; background: #fff; display: block; margin: 0.5em 0; }
@@ -183,7 +183,8 @@ std::string render_html(const LineReport& r) {
          "<th class=\"text\">run rules (point:rule)</th></tr>\n";
     for (const auto& m : r.measurements) {
         const auto& c = m.capability;
-        h += "<tr><td class=\"text\">" + escape_markup(heading(m)) + (m.series.unit.empty() ? "" : " [" + escape_markup(m.series.unit) + "]") +
+        h += "<tr><td class=\"text\" title=\"" + escape_markup(m.series.name) + "\">" + escape_markup(m.series.scenario + ": " + m.series.check_id) +
+             (m.series.unit.empty() ? "" : " [" + escape_markup(m.series.unit) + "]") +
              "</td><td>" + std::to_string(c.n) + "</td><td>" + format_number(c.mean, 5) + "</td><td>" + format_number(c.sigma_within, 4) +
              "</td><td>" + format_number(c.sigma_overall, 4) + "</td><td>" + opt_number(c.lsl, 5) + "</td><td>" + opt_number(c.usl, 5) +
              "</td><td>" + opt_number(c.cp) + "</td><td>" + opt_number(c.cpk) + "</td><td>" + opt_number(c.pp) + "</td><td>" +
@@ -193,7 +194,10 @@ std::string render_html(const LineReport& r) {
     h += "</table>\n<p class=\"note\">Cp, Cpk use sigma within (mean moving range / 1.128, as the control chart); Pp, Ppk the "
          "sample standard deviation. A one-sided check has Cpk and Ppk only. Run rules: WE1 one point beyond 3 sigma, WE2 2 of "
          "3 beyond 2 sigma, WE3 4 of 5 beyond 1 sigma, WE4 8 in a row on one side, trend 6 in a row rising or falling.</p>\n";
+    h += "<p class=\"note\">Plots follow for the measurements whose values vary; the others are the same in every "
+         "attempt (their one value is the mean above).</p>\n";
     for (const auto& m : r.measurements) {
+        if (!(m.capability.sigma_overall > 0)) continue;
         h += "<h3>" + escape_markup(heading(m)) + "</h3>\n";
         if (m.series.limits_vary)
             h += "<p class=\"note\">The limits differ between runs; the most recent run's are used.</p>\n";

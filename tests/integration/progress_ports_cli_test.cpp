@@ -16,7 +16,7 @@ namespace {
 fs::path two_hours(const fs::path& dir) {
     const auto f = dir / "two-hours.json";
     write_text(f, R"({"name": "two-hours", "pump_profile": "itb-40",
-      "settings": {"sample_period": "10 s", "status_period": "60 s"},
+      "settings": {"sample_period": "1 s", "status_period": "10 s"},
       "steps": [ {"do": "set_clock"},
                  {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
                  {"do": "program", "schedule": [{"start": "00:00", "dose": "6000 ug/day"}]},

@@ -132,7 +132,10 @@ TEST_CASE("progress live line on a terminal: redrawn in place at most every 200 
     CHECK(first == std::string("day-long  0s / <=24h 00m    0%  step 2/3 wait  at most 24h 00m left").substr(0, 59));
     c.rep.log_line("  event ALARM code=LOW_RES");
     CHECK(c.out.find("\r\x1b[K  event ALARM code=LOW_RES\n\r") != std::string::npos);  // the line is drawn again below
+    c.rep.update(at(Millis{24 * 3600'000LL}, Millis{24 * 3600'000LL}));  // within 200 ms: not drawn yet
+    CHECK(c.out.find("100%") == std::string::npos);
     c.rep.finish("");
+    CHECK(c.out.find("100%") != std::string::npos);  // the end is drawn before the line is closed
     CHECK(c.out.back() == '\n');
 }
 
