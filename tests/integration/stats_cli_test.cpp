@@ -27,11 +27,13 @@ fs::path unit_rig(const fs::path& dir, const std::string& serial, const std::str
     return f;
 }
 
+// Fields between separators, an empty last one included ("a,b," has three).
 std::vector<std::string> split(const std::string& line, char sep) {
-    std::vector<std::string> out;
-    std::string cell;
-    std::istringstream in(line);
-    while (std::getline(in, cell, sep)) out.push_back(cell);
+    std::vector<std::string> out(1);
+    for (char c : line) {
+        if (c == sep) out.emplace_back();
+        else out.back() += c;
+    }
     return out;
 }
 
