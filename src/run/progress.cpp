@@ -112,7 +112,7 @@ std::string ProgressReporter::live_line(std::chrono::steady_clock::time_point no
     } else {
         // Several channels: one combined line, each channel's percent and step, the longest time left.
         std::optional<Millis> longest;
-        bool unknown = false, at_most = false, real_time = true;
+        bool unknown = false, at_most = false, real_time = true, running = false;
         for (const auto& [name, c] : channels_) {
             const auto& s = c.state;
             if (line.empty()) line = s.scenario;
@@ -121,13 +121,15 @@ std::string ProgressReporter::live_line(std::chrono::steady_clock::time_point no
             line += "  [" + name + "] " + (c.finished ? std::string("done") : std::string(pct) + " " + std::to_string(s.step) + "/" +
                                                                                std::to_string(s.steps) + " " + s.step_name);
             if (c.finished) continue;
+            running = true;
             const auto left = wall_left(c, now);
             if (!left) unknown = true;
             else longest = std::max(longest.value_or(Millis{0}), *left);
             at_most = at_most || s.at_most;
             real_time = real_time && s.real_time;
         }
-        if (unknown || !longest) line += "  time left unknown yet";
+        if (!running) line += "  all done";
+        else if (unknown || !longest) line += "  time left unknown yet";
         else line += std::string("  ") + (at_most ? "at most " : "") + (real_time ? "" : "~") + format_duration(*longest) + " left";
     }
     if (opt_.columns > 1 && line.size() > opt_.columns - 1) line.resize(opt_.columns - 1);
