@@ -75,10 +75,9 @@ private:
     std::map<std::string, std::string> ready_;
 };
 
-// The single run folder below `root`.
-// A short end-of-line scenario (tagged eol: 2 min at 500 uL/h, its volume checked at the meter);
-// `extra_check` is appended to its checks.
-inline fs::path short_eol(const fs::path& dir, const std::string& extra_check = "") {
+// A short end-of-line scenario (tagged eol: `running` at 500 uL/h, default 2 min, its volume
+// checked at the meter); `extra_check` is appended to its checks. Returns the folder.
+inline fs::path short_eol(const fs::path& dir, const std::string& extra_check = "", const std::string& running = "2 min") {
     fs::create_directories(dir);
     const auto f = dir / "eol-short.json";
     write_text(f, R"({"name": "eol-short", "tags": ["eol"], "pump_profile": "itb-40",
@@ -86,13 +85,14 @@ inline fs::path short_eol(const fs::path& dir, const std::string& extra_check = 
       "steps": [ {"do": "set_clock"},
                  {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
                  {"do": "program", "schedule": [{"start": "00:00", "dose": "6000 ug/day"}]},
-                 {"do": "start", "label": "started"}, {"do": "wait", "for": "2 min"},
+                 {"do": "start", "label": "started"}, {"do": "wait", "for": ")" + running + R"("},
                  {"do": "stop", "label": "stopped"}, {"do": "wait", "for": "30 s"} ],
       "checks": [ {"check": "volume", "name": "volume delivered", "from": "started", "to": "stopped"})" +
                       (extra_check.empty() ? "" : ", " + extra_check) + "]}");
     return dir;
 }
 
+// The single run folder below `root`.
 inline fs::path only_run_dir(const fs::path& root) {
     std::vector<fs::path> dirs;
     for (const auto& e : fs::directory_iterator(root))

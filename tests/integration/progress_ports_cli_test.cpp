@@ -13,18 +13,7 @@ using namespace pumprig::peertest;
 namespace {
 
 // 2 h of bench time on the simulated bench (virtual time: seconds of wall time).
-fs::path two_hours(const fs::path& dir) {
-    const auto f = dir / "two-hours.json";
-    write_text(f, R"({"name": "two-hours", "pump_profile": "itb-40",
-      "settings": {"sample_period": "1 s", "status_period": "10 s"},
-      "steps": [ {"do": "set_clock"},
-                 {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
-                 {"do": "program", "schedule": [{"start": "00:00", "dose": "6000 ug/day"}]},
-                 {"do": "start", "label": "started"}, {"do": "wait", "for": "2 h"},
-                 {"do": "stop", "label": "stopped"}, {"do": "wait", "for": "1 min"} ],
-      "checks": [ {"check": "volume", "name": "volume delivered", "from": "started", "to": "stopped"} ]})");
-    return f;
-}
+fs::path two_hours(const fs::path& dir) { return short_eol(dir, "", "2 h") / "eol-short.json"; }
 
 }  // namespace
 
@@ -35,8 +24,8 @@ TEST_CASE("pumprig run without a terminal prints a plain progress line at every 
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.find('\r') == std::string::npos);
-    // "progress two-hours: 45 %, bench time 55m 00s of 2h 01m, step 5/7 wait, ~3s left"
-    const std::regex line(R"(progress two-hours: (\d+) %, bench time [^,]+ of 2h 01m, step \d/7 [a-z_]+, [^\n]+)");
+    // "progress eol-short: 45 %, bench time 55m 00s of 2h 00m, step 5/7 wait, ~3s left"
+    const std::regex line(R"(progress eol-short: (\d+) %, bench time [^,]+ of 2h 00m, step \d/7 [a-z_]+, [^\n]+)");
     std::set<int> buckets;
     for (std::sregex_iterator it(r.err.begin(), r.err.end(), line), end; it != end; ++it) buckets.insert(std::stoi((*it)[1]) / 5);
     CHECK(buckets.size() == 21);  // 0 %, 5 %, ... 100 %: every step of 5 % shows
@@ -58,10 +47,10 @@ TEST_CASE("pumprig run on a terminal draws one live line in place") {
     auto r = test::run_command({"/usr/bin/script", "-qefc", cmd, "/dev/null"}, 300s);
     INFO(r.out);
     REQUIRE(r.exit_code == 0);
-    CHECK(r.out.find("\rtwo-hours  ") != std::string::npos);
+    CHECK(r.out.find("\reol-short  ") != std::string::npos);
     CHECK(r.out.find("\x1b[K") != std::string::npos);
     CHECK(r.out.find("step 5/7 wait") != std::string::npos);
-    CHECK(r.out.find("progress two-hours:") == std::string::npos);  // no plain lines on a terminal
+    CHECK(r.out.find("progress eol-short:") == std::string::npos);  // no plain lines on a terminal
 }
 
 TEST_CASE("pumprig ports lists this host's serial ports, or says there are none, and refuses an unknown port") {
