@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -58,6 +59,12 @@ int cmd_stats(int argc, char** argv) {
                       << ": expected a UTC date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS]\n";
             return kExitBadInput;
         }
+    // Statistics read a history; they never start an empty one (opening a SQLite file creates it).
+    if (auto where = history::parse_location(history_conn);
+        where && where->kind == history::StoreLocation::Kind::Sqlite && where->target != ":memory:" && !std::filesystem::exists(where->target)) {
+        std::cerr << "pumprig stats: no results history at " << where->target << " (give it with --history or $PUMPRIG_HISTORY)\n";
+        return kExitBadInput;
+    }
     auto store = open_history("stats", history_conn);
     if (!store) return store.error();
     auto runs = (*store)->runs_matching(filter, true);

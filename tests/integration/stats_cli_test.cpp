@@ -147,6 +147,11 @@ TEST_CASE("pumprig stats: yield, failures and Cpk of a history filled by eol run
     auto none = test::run_command({pumprig_binary(), "stats", "--history", history, "--to", "2000-01-01"}, 60s);
     CHECK(none.exit_code == 0);
     CHECK(none.out.find("units tested 0, first-pass yield -") != std::string::npos);
+    const auto missing = tmp.path / "no-such-history.sqlite";
+    auto absent = test::run_command({pumprig_binary(), "stats", "--history", "sqlite:" + missing.string()}, 60s);
+    CHECK(absent.exit_code == 2);
+    CHECK(absent.err.find("no results history at " + missing.string()) != std::string::npos);
+    CHECK_FALSE(fs::exists(missing));  // reading statistics never creates a history
     auto bad = test::run_command({pumprig_binary(), "stats", "--history", history, "--from", "31.01.2026"}, 60s);
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.find("--from 31.01.2026: expected a UTC date YYYY-MM-DD") != std::string::npos);
