@@ -49,13 +49,16 @@ TEST_CASE("pumprig stats: yield, failures and Cpk of a history filled by eol run
         int exit;
     };
     // Four conforming units; SN-05 fails with a stalled motor and passes its retest; SN-06 fails
-    // twice. SN-07 is tested on another station (left out by --station).
+    // twice; SN-09 and SN-10 deliver 8 % more and less (inside the meter check's band) and fail on
+    // the rate they report. SN-07 is tested on another station (left out by --station).
     const std::vector<Test> tests = {{"SN-01", "", "EOL-7", 11, 0},
                                      {"SN-02", "", "EOL-7", 12, 0},
                                      {"SN-05", "motor_stall_unreported", "EOL-7", 13, 1},
                                      {"SN-03", "", "EOL-7", 14, 0},
                                      {"SN-06", "motor_stall_unreported", "EOL-7", 15, 1},
+                                     {"SN-09", "rate_high_8pct", "EOL-7", 20, 1},
                                      {"SN-04", "", "EOL-7", 16, 0},
+                                     {"SN-10", "rate_low_8pct", "EOL-7", 21, 1},
                                      {"SN-05", "", "EOL-7", 17, 0},
                                      {"SN-06", "motor_stall_unreported", "EOL-7", 18, 1},
                                      {"SN-07", "", "EOL-8", 19, 0}};
@@ -78,9 +81,19 @@ TEST_CASE("pumprig stats: yield, failures and Cpk of a history filled by eol run
     INFO(s.err);
     INFO(s.out);
     REQUIRE(s.exit_code == 0);
-    // 6 units: 4 pass at once, SN-05 on its retest, SN-06 never: 4/6 first pass, 5/6 final.
-    CHECK(s.out.find("units tested 6, first-pass yield 66.7 % (4), final yield 83.3 % (5), 8 attempts, 2 retests, 0 station errors") !=
+    // 8 units: 4 pass at once, SN-05 on its retest, SN-06, SN-09, SN-10 never: 4/8 first pass,
+    // 5/8 final.
+    CHECK(s.out.find("units tested 8, first-pass yield 50.0 % (4), final yield 62.5 % (5), 10 attempts, 2 retests, 0 station errors") !=
           std::string::npos);
+    // The two rate defects fail the reported rate, the stalled motor the volume (three times).
+    auto pareto_count = [&](const std::string& check) {
+        const auto at = s.out.find("%  eol-short: " + check + "\n");
+        if (at == std::string::npos) return std::string("absent");
+        const auto line = s.out.rfind('\n', at) + 1;
+        return s.out.substr(line, 7);
+    };
+    CHECK(pareto_count("status.rate") == "      2");
+    CHECK(pareto_count("volume.1") == "      3");
     CHECK(s.out.find("eol-short: volume.") != std::string::npos);
 
     // The volume check's values, as stored, give Cp and Cpk computed here independently.
@@ -88,7 +101,7 @@ TEST_CASE("pumprig stats: yield, failures and Cpk of a history filled by eol run
     REQUIRE(store);
     auto runs = (*store)->runs_matching({"EOL-7", "", "", ""}, true);
     REQUIRE(runs);
-    REQUIRE(runs->size() == 8);
+    REQUIRE(runs->size() == 10);
     std::vector<double> x;
     std::optional<double> lsl, usl;
     std::string check_id;
@@ -102,13 +115,13 @@ TEST_CASE("pumprig stats: yield, failures and Cpk of a history filled by eol run
                 check_id = m.check_id;
                 failed_volume += m.verdict == "FAIL";
             }
-    REQUIRE(x.size() == 8);
+    REQUIRE(x.size() == 10);
     REQUIRE(lsl);
     REQUIRE(usl);
-    CHECK(failed_volume == 3);  // every stalled run fails the volume check
+    CHECK(failed_volume == 3);  // every stalled run fails the volume check; 8 % off passes it
     double mean = 0, mr = 0;
-    for (double v : x) mean += v / 8;
-    for (std::size_t i = 1; i < x.size(); ++i) mr += std::fabs(x[i] - x[i - 1]) / 7;
+    for (double v : x) mean += v / 10;
+    for (std::size_t i = 1; i < x.size(); ++i) mr += std::fabs(x[i] - x[i - 1]) / 9;
     const double sigma = mr / 1.128;
     const double cp = (*usl - *lsl) / (6 * sigma);
     const double cpk = std::min(*usl - mean, mean - *lsl) / (3 * sigma);
@@ -125,7 +138,7 @@ TEST_CASE("pumprig stats: yield, failures and Cpk of a history filled by eol run
         const auto cells = split(rows[i].substr(0, rows[i].size() - 1), ',');
         if (cells.size() != header.size() || cells[1] != check_id) continue;
         found = true;
-        CHECK(cells[column("n")] == "8");
+        CHECK(cells[column("n")] == "10");
         CHECK(std::stod(cells[column("mean")]) == doctest::Approx(mean).epsilon(1e-9));
         CHECK(std::stod(cells[column("cp")]) == doctest::Approx(cp).epsilon(1e-9));
         CHECK(std::stod(cells[column("cpk")]) == doctest::Approx(cpk).epsilon(1e-9));
@@ -136,7 +149,7 @@ TEST_CASE("pumprig stats: yield, failures and Cpk of a history filled by eol run
     // The page stands alone and loads in a browser: yield, the failure bars, the plots.
     const auto dom = test::chromium_dom(html);
     CHECK(dom.find("Line statistics") != std::string::npos);
-    CHECK(dom.find("66.7 %") != std::string::npos);
+    CHECK(dom.find("50.0 %") != std::string::npos);
     CHECK(dom.find("bar-fail") != std::string::npos);
     CHECK(dom.find("individuals chart: eol-short: " + check_id) != std::string::npos);
 
