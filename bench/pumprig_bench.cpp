@@ -382,7 +382,7 @@ void meter_sampling(const Config& cfg, std::vector<Row>& rows) {
     MeterTarget pty{"pseudo-terminal (RTU 19200 8N1)", {}, cfg.meter_reads_pty, cfg.python_reads_pty};
     pty.link.kind = meter::MeterLink::Rtu;
     pty.link.device = sim->ready().at("meter");
-    pty.link.parity = 'N';  // pseudo-terminals do not keep parity (platform-facts.md)
+    pty.link.parity = 'N';  // pseudo-terminals do not keep parity (docs/platform.md)
     targets.push_back(pty);
     const auto& hp = sim->ready().at("meter_tcp");
     MeterTarget tcp{"loopback TCP", {}, cfg.meter_reads_tcp, cfg.python_reads_tcp};
@@ -445,7 +445,7 @@ int open_raw_tty(const std::string& path) {
 
 // The baseline: the same STATUS frames (all encoded before the clock starts) written to the
 // pseudo-terminal and the answers read back with poll/read, nothing parsed beyond finding the
-// response's SEQ. libserialport cannot open a pseudo-terminal (platform-facts.md), so this is a
+// response's SEQ. libserialport cannot open a pseudo-terminal (docs/platform.md), so this is a
 // bare termios loop.
 class BareStatus final : public Loop {
 public:

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
@@ -21,6 +22,7 @@
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
+#include "cli/progress_option.hpp"
 #include "cli/rig_option.hpp"
 #include "eol/eol_policy.hpp"
 #include "history/results_store.hpp"
@@ -81,6 +83,7 @@ int cmd_eol(int argc, char** argv) {
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
         ("junit", po::value(&junit_file), "also write a JUnit XML file (a test suite per scenario)")
         ("wait", "if another run holds the bench, wait for it instead of refusing at once")
+        ("quiet,q", "only the final line(s) and what went wrong: no progress, no log lines on stderr")
         ("rt-priority", po::value(&rt_priority)->default_value(0),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)");
     args.add_to(desc);
@@ -189,11 +192,24 @@ int cmd_eol(int argc, char** argv) {
         lock = std::move(*l);
     }
 
-    const auto say = channel_log();
+    const bool quiet = vm.count("quiet") > 0;
+    auto progress = make_progress(quiet);
+    std::mutex out_mutex;  // channels run in threads; their lines must not interleave
+    auto say = [&out_mutex, &progress, multi](const std::string& channel, const std::string& line) {
+        const std::string text = "  " + (multi ? "[" + channel + "] " : "") + line;
+        if (progress) return progress->log_line(text);  // keeps the live line below the log
+        std::lock_guard l(out_mutex);
+        std::cerr << text << "\n";
+    };
+    // The engine's log lines (commands, events); --quiet drops them.
+    const std::function<void(const std::string&, const std::string&)> engine_log =
+        quiet ? std::function<void(const std::string&, const std::string&)>() : say;
     std::vector<report::JUnitSuite> suites;
     auto so = args.suite_options(out, fixtures, rt_priority, &g_eol_stop);
     so.log = say;
-    so.progress = say;
+    so.progress = engine_log;
+    so.run.progress = progress ? &*progress : nullptr;
+    so.quiet = quiet;
     so.channel_done = [&units](std::size_t i) { return units[i].finished(); };
     so.on_stopped = [&units](const scenario::Scenario& next) {
         for (auto& u : units) eol::stopped_before(u, next.name);
@@ -237,7 +253,7 @@ int cmd_eol(int argc, char** argv) {
                 exit_code = run::worse_exit(exit_code, run::kExitBenchError);
                 continue;
             } else {
-                std::cerr << (multi ? "[" + u.channel + "] " : "") << "recorded as run " << *id << " in " << (*store)->describe() << "\n";
+                if (!quiet) std::cerr << (multi ? "[" + u.channel + "] " : "") << "recorded as run " << *id << " in " << (*store)->describe() << "\n";
             }
         }
         final_line(u, eol::final_line(u, c));

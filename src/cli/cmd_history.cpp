@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/history_option.hpp"
 #include "cli/parse_args.hpp"
 #include "history/results_store.hpp"
 #include "record/recorder.hpp"
@@ -16,12 +17,11 @@ namespace pumprig::cli {
 
 int cmd_history(int argc, char** argv) {
     std::string serial, csv_file;
-    std::string history_conn = std::getenv("PUMPRIG_HISTORY") ? std::getenv("PUMPRIG_HISTORY") : history::kDefaultConnection;
+    std::string history_conn = default_history();
     po::options_description desc("pumprig history SERIAL: a unit's end-of-line runs\nOptions");
-    desc.add_options()("help,h", "show this help")
-        ("history", po::value(&history_conn),
-         "results history: sqlite:FILE (default sqlite:reports/history.sqlite, or $PUMPRIG_HISTORY), postgresql://... or \"host=... dbname=...\"")
-        ("csv", po::value(&csv_file), "also write every measurement of these runs to this CSV file");
+    desc.add_options()("help,h", "show this help");
+    add_history_option(desc, history_conn);
+    desc.add_options()("csv", po::value(&csv_file), "also write every measurement of these runs to this CSV file");
     std::vector<std::string> positional;
     po::variables_map vm;
     if (auto done = parse_args(argc, argv, "history", desc, positional, vm, 1)) return *done;
@@ -30,11 +30,8 @@ int cmd_history(int argc, char** argv) {
         std::cerr << "pumprig history: give the unit's serial number, e.g. pumprig history SN0001\n";
         return kExitBadInput;
     }
-    auto store = history::open_store(history_conn);
-    if (!store) {
-        std::cerr << "pumprig history: " << store.error().message << "\n";
-        return store.error().kind == ErrorKind::BadInput ? kExitBadInput : kExitBenchError;
-    }
+    auto store = open_history("history", history_conn);
+    if (!store) return store.error();
     auto runs = (*store)->runs_for(serial, true);
     if (!runs) {
         std::cerr << "pumprig history: " << runs.error().message << "\n";

@@ -18,6 +18,7 @@
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
+#include "cli/progress_option.hpp"
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
 #include "record/recorder.hpp"
@@ -57,7 +58,8 @@ int cmd_run(int argc, char** argv) {
         ("rt-priority", po::value(&rt_priority)->default_value(0),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)")
         ("defect", po::value(&defects), "simulated bench only: give the pump this defect (pumprig-sim --list-defects); repeatable")
-        ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable");
+        ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable")
+        ("quiet,q", "print only the summary (and failures, errors, a pump not confirmed stopped): no progress, no log lines");
     args.add_to(desc);
     po::variables_map vm;
     if (auto done = parse_args(argc, argv, "run", desc, paths, vm)) return *done;
@@ -111,18 +113,27 @@ int cmd_run(int argc, char** argv) {
         return kExitBenchError;
     }
     const bool tty = isatty(STDERR_FILENO);
+    const bool quiet = vm.count("quiet") > 0;
     const std::size_t channels = std::max<std::size_t>(1, rig->channels.size());
-    const auto say = channel_log();
+    auto progress = make_progress(quiet);
+    std::mutex out_mutex;  // channels run in threads; their lines must not interleave
+    auto say = [&out_mutex, &progress](const std::string& channel, const std::string& line) {
+        const std::string text = "  " + (channel.empty() ? "" : "[" + channel + "] ") + line;
+        if (progress) return progress->log_line(text);  // keeps the live line below the log
+        std::lock_guard lock(out_mutex);
+        std::cerr << text << "\n";
+    };
 
     struct Row { std::string name; run::RunResult r; };
     std::vector<Row> rows;
     std::vector<report::JUnitSuite> suites;   // views of each run (src/run/rejudge.hpp)
     std::vector<report::SuiteEntry> entries;
     auto so = args.suite_options(out, fixtures, rt_priority, &g_stop);
-    so.run.live_progress = tty;
+    so.run.progress = progress ? &*progress : nullptr;
+    so.quiet = quiet;
     if (max_hours > 0) so.run.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
     so.log = say;
-    if (!tty || channels > 1) so.progress = say;
+    if (!quiet && (!tty || channels > 1)) so.progress = say;
     run::run_suite(*rig, scenarios, so, [&](run::ScenarioRun& r) {
         const std::string name = r.channel.empty() ? r.scenario->name : r.scenario->name + " [" + r.channel + "]";
         if (r.reports) {

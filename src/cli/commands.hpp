@@ -20,5 +20,7 @@ int cmd_report(int argc, char** argv);
 int cmd_compare(int argc, char** argv);
 int cmd_eol(int argc, char** argv);
 int cmd_history(int argc, char** argv);
+int cmd_stats(int argc, char** argv);
+int cmd_ports(int argc, char** argv);
 
 }  // namespace pumprig::cli

@@ -19,7 +19,9 @@ void usage(std::ostream& out) {
            "  report     rebuild a run's reports (HTML, JUnit) from its run folder, optionally re-judged\n"
            "  compare    compare two runs of the same scenario, check by check\n"
            "  eol        end-of-line test of one unit: serial check, eol scenarios, one PASS/FAIL line, results history\n"
-           "  history    a unit's end-of-line runs from the results history (--csv to export)\n\n"
+           "  history    a unit's end-of-line runs from the results history (--csv to export)\n"
+           "  stats      the line's yield, failures by check, capability and control charts (--html, --csv)\n"
+           "  ports      this host's serial ports (USB ids, serial numbers, by-id paths) and a rig snippet\n\n"
            "exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 bench error or aborted run\n";
 }
 
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
         if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
         if (cmd == "eol") return cmd_eol(argc - 1, argv + 1);
         if (cmd == "history") return cmd_history(argc - 1, argv + 1);
+        if (cmd == "stats") return cmd_stats(argc - 1, argv + 1);
+        if (cmd == "ports") return cmd_ports(argc - 1, argv + 1);
     } catch (const std::exception& e) {
         std::cerr << "pumprig " << cmd << ": " << e.what() << "\n";
         return kExitBenchError;

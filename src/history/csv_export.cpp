@@ -5,12 +5,10 @@
 
 namespace pumprig::history {
 
-namespace {
-
-std::string field(std::string_view text) {
+std::string csv_field(std::string_view text) {
     // Text from a pump or an operator that starts like a formula (=, +, -, @, tab, CR) would be
     // run by a spreadsheet opening the export: prefix it with an apostrophe (OWASP's advice).
-    // Numbers are written by number() and never pass here.
+    // Numbers are written by csv_number() and never pass here.
     std::string guarded;
     if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) {
         guarded = "'" + std::string(text);
@@ -26,14 +24,12 @@ std::string field(std::string_view text) {
     return out + "\"";
 }
 
-std::string number(const std::optional<double>& v) {
+std::string csv_number(const std::optional<double>& v) {
     if (!v) return {};
     char buf[64];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *v);
     return std::string(buf, end);
 }
-
-}  // namespace
 
 std::string to_csv(std::span<const RunRecord> runs) {
     std::string out =
@@ -41,19 +37,19 @@ std::string to_csv(std::span<const RunRecord> runs) {
         "scenario,check_id,check_name,kind,measured,expected,unit,lower_limit,upper_limit,tolerance,check_verdict,detail,"
         "requirements\r\n";
     for (const auto& run : runs) {
-        const std::string run_cols = std::to_string(run.id) + "," + field(run.serial) + "," + field(run.reported_serial) + "," +
-                                     field(run.model) + "," + field(run.firmware) + "," + field(run.station) + "," +
-                                     field(run.operator_name) + "," + field(run.started_at) + "," + field(run.ended_at) + "," +
-                                     field(run.verdict) + "," + field(run.reason) + "," + (run.tested ? "1" : "0");
+        const std::string run_cols = std::to_string(run.id) + "," + csv_field(run.serial) + "," + csv_field(run.reported_serial) + "," +
+                                     csv_field(run.model) + "," + csv_field(run.firmware) + "," + csv_field(run.station) + "," +
+                                     csv_field(run.operator_name) + "," + csv_field(run.started_at) + "," + csv_field(run.ended_at) + "," +
+                                     csv_field(run.verdict) + "," + csv_field(run.reason) + "," + (run.tested ? "1" : "0");
         if (run.measurements.empty()) {
             out += run_cols + ",,,,,,,,,,,,,\r\n";
             continue;
         }
         for (const auto& m : run.measurements) {
-            out += run_cols + "," + field(m.scenario) + "," + field(m.check_id) + "," + field(m.name) + "," + field(m.kind) + "," +
-                   number(m.measured) + "," + number(m.expected) + "," + field(m.unit) + "," + number(m.lower) + "," +
-                   number(m.upper) + "," + field(m.tolerance) + "," + field(m.verdict) + "," + field(m.detail) + "," +
-                   field(m.requirements) + "\r\n";
+            out += run_cols + "," + csv_field(m.scenario) + "," + csv_field(m.check_id) + "," + csv_field(m.name) + "," + csv_field(m.kind) + "," +
+                   csv_number(m.measured) + "," + csv_number(m.expected) + "," + csv_field(m.unit) + "," + csv_number(m.lower) + "," +
+                   csv_number(m.upper) + "," + csv_field(m.tolerance) + "," + csv_field(m.verdict) + "," + csv_field(m.detail) + "," +
+                   csv_field(m.requirements) + "\r\n";
         }
     }
     return out;

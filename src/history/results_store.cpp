@@ -118,9 +118,43 @@ public:
 
     Result<std::vector<RunRecord>> runs_for(std::string_view serial, bool with_measurements) override {
         const SqlValue p[] = {std::string(serial)};
+        return read_runs("r.serial = $1", p, "r.id", with_measurements);
+    }
+
+    Result<std::vector<RunRecord>> runs_matching(const RunFilter& f, bool with_measurements) override {
+        std::string where = "1 = 1";
+        std::vector<SqlValue> p;
+        auto add = [&](const std::string& condition, std::string value) {
+            p.emplace_back(std::move(value));
+            where += " AND " + condition + " $" + std::to_string(p.size());
+        };
+        if (!f.station.empty()) add("r.station =", f.station);
+        if (!f.model.empty()) add("r.model =", f.model);
+        if (!f.from.empty()) add("r.started_at >=", f.from);
+        // Inclusive at the precision given: every time stamp that starts with `to` ("2026-01-31",
+        // "2026-01-31T08:00") sorts below it followed by '~'.
+        if (!f.to.empty()) add("r.started_at <=", f.to + "~");
+        return read_runs(where, p, "r.started_at, r.id", with_measurements);
+    }
+
+    Result<int> tested_runs(std::string_view serial) override {
+        const SqlValue p[] = {std::string(serial)};
+        auto rows = db_->query("SELECT COUNT(*) FROM runs WHERE serial = $1 AND tested = 1", p);
+        if (!rows) return std::unexpected(rows.error());
+        return rows->empty() ? 0 : static_cast<int>(col_int((*rows)[0], 0));
+    }
+
+    std::string describe() const override { return db_->describe(); }
+
+private:
+    // Runs (aliased r) where `where` holds, with their measurements when asked: the one reader
+    // of runs_for and runs_matching.
+    Result<std::vector<RunRecord>> read_runs(const std::string& where, std::span<const SqlValue> p, const std::string& order,
+                                             bool with_measurements) {
         auto rows = db_->query(
-            "SELECT id, serial, reported_serial, model, firmware, station, operator_name, started_at, ended_at, verdict, "
-            "reason, tested, rig, scenarios, run_dirs, pumprig_version FROM runs WHERE serial = $1 ORDER BY id",
+            "SELECT r.id, r.serial, r.reported_serial, r.model, r.firmware, r.station, r.operator_name, r.started_at, r.ended_at, "
+            "r.verdict, r.reason, r.tested, r.rig, r.scenarios, r.run_dirs, r.pumprig_version FROM runs r WHERE " + where +
+                " ORDER BY " + order,
             p);
         if (!rows) return std::unexpected(rows.error());
         std::vector<RunRecord> runs;
@@ -150,7 +184,7 @@ public:
         auto ms = db_->query(
             "SELECT m.run_id, m.scenario, m.check_id, m.name, m.kind, m.measured, m.expected, m.unit, m.lower_limit, "
             "m.upper_limit, m.tolerance, m.verdict, m.detail, m.requirements FROM measurements m JOIN runs r ON r.id = m.run_id "
-            "WHERE r.serial = $1 ORDER BY m.run_id, m.seq",
+            "WHERE " + where + " ORDER BY m.run_id, m.seq",
             p);
         if (!ms) return std::unexpected(ms.error());
         for (const auto& r : *ms) {
@@ -175,16 +209,6 @@ public:
         return runs;
     }
 
-    Result<int> tested_runs(std::string_view serial) override {
-        const SqlValue p[] = {std::string(serial)};
-        auto rows = db_->query("SELECT COUNT(*) FROM runs WHERE serial = $1 AND tested = 1", p);
-        if (!rows) return std::unexpected(rows.error());
-        return rows->empty() ? 0 : static_cast<int>(col_int((*rows)[0], 0));
-    }
-
-    std::string describe() const override { return db_->describe(); }
-
-private:
     Result<std::int64_t> insert(const RunRecord& run) {
         const SqlValue unit[] = {run.serial, text_or_null(run.model), text_or_null(run.firmware), run.started_at};
         // Model and firmware as last seen; a run that never reached the pump leaves them as they were.

@@ -66,6 +66,16 @@ struct StoreLocation {
 // libpq key=value ("host=... dbname=..."). BadInput naming the accepted forms otherwise.
 Result<StoreLocation> parse_location(std::string_view connection);
 
+// Which runs `pumprig stats` reads; an empty field does not filter. `from` and `to` compare
+// with started_at as ISO 8601 text; `to` is inclusive at its precision: a date alone
+// ("2026-01-31") covers that whole day, "2026-01-31T08:00" that whole minute.
+struct RunFilter {
+    std::string station;
+    std::string model;
+    std::string from;  // inclusive
+    std::string to;    // inclusive
+};
+
 inline constexpr const char* kDefaultConnection = "sqlite:reports/history.sqlite";
 
 class ResultsStore {
@@ -76,6 +86,8 @@ public:
     virtual Result<std::int64_t> record_run(const RunRecord& run) = 0;
     // A unit's runs, oldest first, with their measurements when asked.
     virtual Result<std::vector<RunRecord>> runs_for(std::string_view serial, bool with_measurements) = 0;
+    // Every run the filter selects, in start order (then id), with their measurements when asked.
+    virtual Result<std::vector<RunRecord>> runs_matching(const RunFilter& filter, bool with_measurements) = 0;
     // How many runs of this unit were tested (count towards the retest limit).
     virtual Result<int> tested_runs(std::string_view serial) = 0;
     // The store, for messages; never a password.
@@ -90,5 +102,9 @@ Result<std::unique_ptr<ResultsStore>> open_store(std::string_view connection);
 // One CSV row per measurement, run columns repeated (a run without measurements, such as a
 // serial mismatch, gives one row with empty measurement columns). RFC 4180 quoting.
 std::string to_csv(std::span<const RunRecord> runs);
+// One CSV field: quoted when needed, text that a spreadsheet would run as a formula guarded.
+std::string csv_field(std::string_view text);
+// A number as the shortest text that reads back the same; empty for no value.
+std::string csv_number(const std::optional<double>& v);
 
 }  // namespace pumprig::history

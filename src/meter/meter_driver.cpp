@@ -90,7 +90,7 @@ Result<MeterDriver> MeterDriver::open(const MeterLink& link, MeterProfile profil
         int stop_bits = link.stop_bits;
         if (parity != 'N' && is_pseudo_terminal(link.device)) {
             // A pseudo-terminal carries bytes, not bits: parity is not emulated, and PARENB
-            // fails to re-apply there with EINVAL (platform-facts.md). The frames are the same,
+            // fails to re-apply there with EINVAL (docs/platform.md). The frames are the same,
             // so use 8N1 and say so rather than fail the simulated bench.
             note = std::string("parity ") + parity + " not emulated on a pseudo-terminal: 8N1 used";
             parity = 'N';

@@ -14,7 +14,6 @@ std::vector<ChannelRun> run_on_channels(std::vector<bench::ChannelBench>& benche
         runs[i].channel = benches[i].rig.channel;
         per_channel[i].trace = i < relays.size() ? &relays[i] : nullptr;
         if (log) per_channel[i].log = [&log, name = runs[i].channel](const std::string& line) { log(name, line); };
-        if (benches.size() > 1) per_channel[i].live_progress = false;  // one terminal line cannot show several runs
     }
     auto run_one = [&](std::size_t i) {
         auto& cb = benches[i];

@@ -153,6 +153,7 @@ private:
     Result<void> exec_step(std::size_t i);
     Result<std::string> command(std::size_t i, const std::string& verb, const std::function<Result<void>()>& call);
     void progress();
+    std::optional<BenchPlan> plan_;  // for progress: the bench time the scenario needs
     bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load(); }
     // Scenario tags "probe-retry" and "probe-resend" arm the pump link probes (bench/probe_stream.hpp).
     bool has_tag(std::string_view tag) const { return std::find(sc_.tags.begin(), sc_.tags.end(), tag) != sc_.tags.end(); }
@@ -304,12 +305,20 @@ Result<void> Runner::status_once() {
 }
 
 void Runner::progress() {
-    if (!opt_.live_progress) return;
-    const double hours = std::chrono::duration<double, std::ratio<3600>>(b_.clock().now() - started_).count();
-    const double vol = last_sample_ ? last_sample_->total.ul : 0.0;
-    std::fprintf(stderr, "\r%-24s  bench %8.3f h  step %-22s  delivered %10.2f uL  samples %zu   ", sc_.name.substr(0, 24).c_str(),
-                 hours, step_name_.substr(0, 22).c_str(), vol, sample_count_);
-    std::fflush(stderr);
+    if (!opt_.progress) return;
+    if (!plan_) plan_ = plan_bench_time(sc_, data_.times.initial_pump_offset);
+    // The step under way: the last one the engine reached.
+    std::size_t index = sc_.steps.size();
+    for (std::size_t k = 0; k < data_.times.steps.size(); ++k)
+        if (data_.times.steps[k].at) index = k;
+    const BenchTime now = b_.clock().now();
+    const auto step_at = index < data_.times.steps.size() ? data_.times.steps[index].at : std::nullopt;
+    auto state = progress_at(*plan_, index, step_at ? now - *step_at : Millis{0}, now - data_.times.start);
+    state.channel = b_.rig().channel;
+    state.scenario = sc_.name;
+    state.step_name = step_name_;
+    state.real_time = !b_.virtual_time();
+    opt_.progress->update(state);
 }
 
 Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
@@ -667,7 +676,7 @@ RunResult Runner::run() {
             ok = false;
         }
     }
-    if (opt_.live_progress) std::fprintf(stderr, "\n");
+    if (opt_.progress) opt_.progress->finish(b_.rig().channel);
     data_.times.end = b_.clock().now();
     data_.last_data = last_sample_ ? last_sample_->t : data_.times.end;
 

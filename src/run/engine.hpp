@@ -16,6 +16,7 @@
 #include "record/outcome.hpp"
 #include "record/recorder.hpp"
 #include "record/run_record.hpp"
+#include "run/progress.hpp"
 #include "scenario/expected.hpp"
 #include "scenario/scenario.hpp"
 #include "verify/checks.hpp"
@@ -43,7 +44,7 @@ struct RunOptions {
     std::uint64_t seed = 1;
     std::optional<Millis> max_bench_duration;     // abort a run longer than this
     const std::atomic<bool>* stop_requested = nullptr;  // set by SIGINT/SIGTERM
-    bool live_progress = false;                   // one rewritten line on a terminal
+    ProgressReporter* progress = nullptr;         // live line or steady plain lines; null: none
     std::function<void(const std::string&)> log;  // plain log lines
     std::string rig_file;
     TraceRelay* trace = nullptr;

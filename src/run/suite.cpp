@@ -61,8 +61,9 @@ void run_suite(const bench::RigDescription& rig, const std::vector<scenario::Sce
             if (options.on_stopped) options.on_stopped(sc);
             break;
         }
-        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")"
-                  << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
+        if (!options.quiet)
+            std::cerr << "== " << sc.name << " (" << sc.file.string() << ")"
+                      << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
         auto rig_for = rig_for_scenario(rig, sc);
         if (!rig_for) {
             not_started(sc, rig_for.error().message);
@@ -99,19 +100,21 @@ void run_suite(const bench::RigDescription& rig, const std::vector<scenario::Sce
                 std::snprintf(expected, sizeof expected, ", expected %.4g (", c.expected);
                 log(r.channel, head + c.unit + expected + c.tolerance + ") " + c.detail);
             }
-            log(r.channel, std::string(to_string(r.result.outcome)) + "  " + r.result.dir.string());
+            if (!options.quiet || r.result.outcome != Outcome::Pass)
+                log(r.channel, std::string(to_string(r.result.outcome)) + "  " + r.result.dir.string());
             if (!r.result.error.empty()) log(r.channel, "error: " + r.result.error);
             ReportOptions rep;
             rep.rejudge = false;
             rep.fixtures_dir = options.fixtures;
             if (auto built = build_reports(r.result.dir, rep)) {
-                log(r.channel, "report " + built->html.string());
+                if (!options.quiet) log(r.channel, "report " + built->html.string());
                 r.reports = std::move(*built);
             } else {
                 log(r.channel, "report not written: " + built.error().message);
             }
-            log(r.channel, "pump left " + (r.result.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)")
-                                                                              : "NOT confirmed stopped: " + r.result.safe_stop.detail));
+            if (!options.quiet || !r.result.safe_stop.confirmed_stopped)
+                log(r.channel, "pump left " + (r.result.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)")
+                                                                                  : "NOT confirmed stopped: " + r.result.safe_stop.detail));
             on_run(r);
         }
     }

@@ -45,6 +45,9 @@ struct SuiteOptions {
     RunOptions run;                      // for every run
     std::filesystem::path fixtures;      // pumps/<profile>.json, for the reports
     const std::atomic<bool>* stop = nullptr;  // checked before each scenario
+    // --quiet: only what went wrong (checks not passed, errors, an outcome other than PASS, a
+    // pump not confirmed stopped); no scenario headings, report paths or confirmations.
+    bool quiet = false;
     // Lines with the channel's name: how each run ended (checks not passed, outcome, report,
     // whether the pump was left stopped).
     std::function<void(const std::string& channel, const std::string& line)> log;

@@ -1,7 +1,7 @@
 // One byte-stream interface for the pump link, with a backend per kind of port, chosen once
 // from the rig description (like libsigrok's serial layer): libserialport for serial hardware,
 // POSIX termios for pseudo-terminals (libserialport cannot open them, see
-// ../shared/notes/platform-facts.md), raw TCP for a serial port served by ser2net.
+// docs/platform.md), raw TCP for a serial port served by ser2net.
 // Nothing above this interface knows which backend it talks to.
 #pragma once
 #include <chrono>

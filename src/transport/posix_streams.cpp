@@ -190,7 +190,7 @@ Result<std::unique_ptr<ByteStream>> open_termios(const std::string& path, const 
     if (::tcsetattr(fd, TCSANOW, &tio) != 0) {
         const int err = errno;
         // A pseudo-terminal carries bytes, not bits: it refuses re-applied parity with EINVAL
-        // (platform-facts.md). Parity means nothing there, so apply the rest without it.
+        // (docs/platform.md). Parity means nothing there, so apply the rest without it.
         bool recovered = false;
         if (err == EINVAL && is_pty_slave(fd)) {
             tio.c_cflag &= ~static_cast<tcflag_t>(PARENB | PARODD);

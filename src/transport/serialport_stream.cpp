@@ -1,5 +1,5 @@
 // libserialport backend: serial hardware (USB adapters, on-board UARTs). It cannot open
-// pseudo-terminals (platform-facts.md), so on this machine only its error path is testable;
+// pseudo-terminals (docs/platform.md), so on this machine only its error path is testable;
 // the simulated bench uses the termios backend.
 #include <libserialport.h>
 

@@ -23,22 +23,6 @@ std::vector<std::string> lines(const std::string& text) {
     return out;
 }
 
-// A short end-of-line scenario; `extra_check` is appended to its checks.
-fs::path short_eol(const fs::path& dir, const std::string& extra_check = "") {
-    fs::create_directories(dir);
-    const auto f = dir / "eol-short.json";
-    write_text(f, R"({"name": "eol-short", "tags": ["eol"], "pump_profile": "itb-40",
-      "settings": {"sample_period": "1 s", "status_period": "10 s"},
-      "steps": [ {"do": "set_clock"},
-                 {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
-                 {"do": "program", "schedule": [{"start": "00:00", "dose": "6000 ug/day"}]},
-                 {"do": "start", "label": "started"}, {"do": "wait", "for": "2 min"},
-                 {"do": "stop", "label": "stopped"}, {"do": "wait", "for": "30 s"} ],
-      "checks": [ {"check": "volume", "name": "volume delivered", "from": "started", "to": "stopped"})" +
-                      (extra_check.empty() ? "" : ", " + extra_check) + "]}");
-    return dir;
-}
-
 std::vector<std::string> eol_args(const std::string& serial, const std::string& history, const fs::path& out) {
     return {pumprig_binary(), "eol", "--serial", serial, "--station", "EOL-1", "--operator", "Ana Lima", "--history", history,
             "--out", out.string()};

@@ -1,7 +1,7 @@
 // A throw-away PostgreSQL server for tests: a cluster made by initdb in a temporary folder,
 // started by pg_ctl on a free loopback port as the postgres user (the server refuses to run as
 // root), ready when pg_ctl -w and pg_isready say so (bounded), stopped by pg_ctl stop at the end.
-// platform-facts.md "Real parts in tests".
+// docs/platform.md "Results history on PostgreSQL".
 #pragma once
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -157,6 +157,41 @@ TEST_CASE_TEMPLATE("results store counts tested runs per unit oldest first and k
     CHECK((*runs)[1].id < (*runs)[2].id);
 }
 
+TEST_CASE_TEMPLATE("results store selects runs by station, model and dates for pumprig stats", Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    auto store = open_for(backend);
+    auto at = [](const std::string& serial, const std::string& station, const std::string& model, const std::string& started) {
+        auto r = make_run(serial, true, "PASS");
+        r.station = station;
+        r.model = model;
+        r.started_at = started;
+        r.measurements.push_back(make_measurement("volume.delivered", 99.5, 85.0, 115.0));
+        return r;
+    };
+    // Recorded out of time order: the selection comes back in start order.
+    REQUIRE(store->record_run(at("SN3", "EOL-1", "ITB-40", "2026-01-31T23:59:59.999Z")));
+    REQUIRE(store->record_run(at("SN1", "EOL-1", "ITB-40", "2026-01-30T08:00:00.000Z")));
+    REQUIRE(store->record_run(at("SN2", "EOL-2", "ITB-20", "2026-01-31T00:00:00.000Z")));
+    auto serials = [](const Result<std::vector<RunRecord>>& runs) {
+        REQUIRE(runs);
+        std::vector<std::string> s;
+        for (const auto& r : *runs) s.push_back(r.serial);
+        return s;
+    };
+    CHECK(serials(store->runs_matching({}, false)) == std::vector<std::string>{"SN1", "SN2", "SN3"});
+    CHECK(serials(store->runs_matching({"EOL-1", "", "", ""}, false)) == std::vector<std::string>{"SN1", "SN3"});
+    CHECK(serials(store->runs_matching({"", "ITB-20", "", ""}, false)) == std::vector<std::string>{"SN2"});
+    // `to` is inclusive at its precision: a date its whole day (to the last millisecond), a time its minute.
+    CHECK(serials(store->runs_matching({"", "", "2026-01-31", "2026-01-31"}, false)) == std::vector<std::string>{"SN2", "SN3"});
+    CHECK(serials(store->runs_matching({"", "", "", "2026-01-30T08:00"}, false)) == std::vector<std::string>{"SN1"});
+    CHECK(serials(store->runs_matching({"", "", "", "2026-01-29"}, false)).empty());
+    CHECK(serials(store->runs_matching({"EOL-9", "", "", ""}, true)).empty());
+    auto with = store->runs_matching({"EOL-1", "ITB-40", "2026-01-31", ""}, true);
+    REQUIRE(serials(with) == std::vector<std::string>{"SN3"});
+    REQUIRE((*with)[0].measurements.size() == 1);
+    CHECK(*(*with)[0].measurements[0].measured == 99.5);
+}
+
 TEST_CASE_TEMPLATE("results store binds hostile serials and names as values, never as SQL", Backend, SqliteBackend, PostgresBackend) {
     Backend backend;
     auto store = open_for(backend);

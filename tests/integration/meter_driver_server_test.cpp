@@ -44,7 +44,7 @@ MeterLink rtu_link(const std::string& path, int unit = 1) {
     MeterLink l;
     l.kind = MeterLink::Rtu;
     l.device = path;
-    l.parity = 'N';  // a pseudo-terminal: 8N1 (platform-facts.md)
+    l.parity = 'N';  // a pseudo-terminal: 8N1 (docs/platform.md)
     l.unit_id = unit;
     l.response_timeout = 200ms;
     return l;

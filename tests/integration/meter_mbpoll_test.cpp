@@ -1,5 +1,5 @@
 // mbpoll (Debian package), a Modbus master nobody here wrote, reads and writes the simulated
-// LF-2000 over a pseudo-terminal (RTU, 8N1: platform-facts.md) and over loopback TCP.
+// LF-2000 over a pseudo-terminal (RTU, 8N1: docs/platform.md) and over loopback TCP.
 #include <doctest/doctest.h>
 
 #include <map>

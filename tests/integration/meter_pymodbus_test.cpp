@@ -59,7 +59,7 @@ MeterLink link_to(const std::string& pty) {
     MeterLink l;
     l.kind = MeterLink::Rtu;
     l.device = pty;
-    l.parity = 'N';  // 8N1 on pseudo-terminals on both ends (platform-facts.md)
+    l.parity = 'N';  // 8N1 on pseudo-terminals on both ends (docs/platform.md)
     l.response_timeout = 1000ms;  // python answers slower than a meter
     return l;
 }

@@ -76,6 +76,23 @@ private:
     std::map<std::string, std::string> ready_;
 };
 
+// A short end-of-line scenario (tagged eol: `running` at 500 uL/h, default 2 min, its volume
+// checked at the meter); `extra_check` is appended to its checks. Returns the folder.
+inline fs::path short_eol(const fs::path& dir, const std::string& extra_check = "", const std::string& running = "2 min") {
+    fs::create_directories(dir);
+    const auto f = dir / "eol-short.json";
+    write_text(f, R"({"name": "eol-short", "tags": ["eol"], "pump_profile": "itb-40",
+      "settings": {"sample_period": "1 s", "status_period": "10 s"},
+      "steps": [ {"do": "set_clock"},
+                 {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
+                 {"do": "program", "schedule": [{"start": "00:00", "dose": "6000 ug/day"}]},
+                 {"do": "start", "label": "started"}, {"do": "wait", "for": ")" + running + R"("},
+                 {"do": "stop", "label": "stopped"}, {"do": "wait", "for": "30 s"} ],
+      "checks": [ {"check": "volume", "name": "volume delivered", "from": "started", "to": "stopped"})" +
+                      (extra_check.empty() ? "" : ", " + extra_check) + "]}");
+    return dir;
+}
+
 // The single run folder below `root`.
 inline fs::path only_run_dir(const fs::path& root) {
     std::vector<fs::path> dirs;

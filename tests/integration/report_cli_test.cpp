@@ -18,6 +18,7 @@
 
 #include "peer_support.hpp"
 #include "report/junit.hpp"
+#include "support/chromium.hpp"
 #include "support/files.hpp"
 #include "support/paths.hpp"
 #include "support/run_command.hpp"
@@ -46,18 +47,6 @@ fs::path run_scenario(const fs::path& out, const std::string& scenario, int seed
     auto dirs = run_dirs(out);
     REQUIRE(dirs.size() == 1);
     return dirs[0];
-}
-
-// The DOM headless Chromium builds from a file (no network: flags keep it off the net).
-std::string chromium_dom(const fs::path& html) {
-    TempDir profile;
-    auto r = run_command({"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          "--user-data-dir=" + profile.path.string(), "--dump-dom", "file://" + fs::absolute(html).string()},
-                         std::chrono::seconds(120));
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return r.out;
 }
 
 // lxml's verdict on a JUnit file against the project's schema: "valid" or the errors.

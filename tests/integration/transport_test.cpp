@@ -112,7 +112,7 @@ TEST_CASE("termios: a missing device or a plain file is refused naming the path"
 }
 
 TEST_CASE("serialport: a pseudo-terminal cannot be opened and the error names it") {
-    // platform-facts.md: libserialport looks ports up under /sys/class/tty, ptys have no entry.
+    // docs/platform.md: libserialport looks ports up under /sys/class/tty, ptys have no entry.
     PtyPair pty;
     const auto r = open_serialport(pty.slave_path, {});
     REQUIRE_FALSE(r);

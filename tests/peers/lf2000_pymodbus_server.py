@@ -2,10 +2,10 @@
 """An LF-2000 register map served by python3-pymodbus (Debian's 3.0.x) over Modbus RTU.
 
 A second, independent Modbus server implementation for pumprig's MeterDriver to read. It serves
-the input registers 0..7 and holding registers 100..102 of shared/icd/flow-sensor-modbus.md with
+the input registers 0..7 and holding registers 100..102 of docs/icd/flow-sensor-modbus.md with
 values given on the command line, and prints "READY <port>" on stdout once the serial port is
 open, so a test can wait for that line instead of sleeping. Registers outside the map answer
-exception 02 (pymodbus' own address check). Use 8N1 on pseudo-terminals (platform-facts.md).
+exception 02 (pymodbus' own address check). Use 8N1 on pseudo-terminals (docs/platform.md).
 """
 import argparse
 import asyncio

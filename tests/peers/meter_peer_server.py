@@ -268,7 +268,7 @@ async def start_tcp(meter, unit, port, host="127.0.0.1"):
 
 
 async def start_rtu(meter, unit, device, baud):
-    """Serves the meter over Modbus RTU on a serial device (8N1: see platform-facts.md)."""
+    """Serves the meter over Modbus RTU on a serial device (8N1: see docs/platform.md)."""
     from pymodbus.framer.rtu_framer import ModbusRtuFramer
     from pymodbus.server.async_io import StartAsyncSerialServer
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A second implementation of the ITB pump's bench interface, written from the ICD alone.
 
-shared/icd/pump-bench-protocol.md is the only source of this file: it shares no code and no
+docs/icd/pump-bench-protocol.md is the only source of this file: it shares no code and no
 reading with pumprig's C++ pump simulator, so where the two disagree one of them misread the
 document. pumprig's driver and the end-of-line scenario run against it as a conformance peer.
 

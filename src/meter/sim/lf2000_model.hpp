@@ -1,4 +1,4 @@
-// The LF-2000 flow meter's behaviour (shared/icd/flow-sensor-modbus.md), without I/O: one call
+// The LF-2000 flow meter's behaviour (docs/icd/flow-sensor-modbus.md), without I/O: one call
 // per 100 ms measurement, registers read at any time. Registers are laid out by a MeterProfile,
 // so the same model also stands in for another make's register map.
 #pragma once

@@ -232,7 +232,7 @@ void MeterServer::handle(modbus_t* ctx, int fd, const std::uint8_t* req, int len
 }
 
 void MeterServer::reply_identification(modbus_t* ctx, int fd, const std::uint8_t* req) {
-    // modbus_reply would answer with libmodbus' own text (platform-facts.md): answer as the meter.
+    // modbus_reply would answer with libmodbus' own text (docs/platform.md): answer as the meter.
     const auto& id = model_.profile().identification;
     const std::string text = model_.identification_text();
     std::vector<std::uint8_t> pdu{MODBUS_FC_REPORT_SLAVE_ID, static_cast<std::uint8_t>(2 + text.size()), id.server_id,

@@ -1,5 +1,5 @@
 // The simulated ITB-20/ITB-40 pump: a pure, deterministic model of everything the pump bench
-// ICD (/work/shared/icd/pump-bench-protocol.md) says the pump does. No I/O and no real clock:
+// ICD (docs/icd/pump-bench-protocol.md) says the pump does. No I/O and no real clock:
 // bytes go in with receive(), bytes come out of take_output(), and time moves only by
 // advance(). The simulator process serves it on a pseudo-terminal; unit tests drive it directly.
 //
