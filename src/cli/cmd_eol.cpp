@@ -21,6 +21,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
+#include "bench/calibration.hpp"
 #include "cli/commands.hpp"
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
@@ -28,6 +29,7 @@
 #include "cli/rig_option.hpp"
 #include "history/results_store.hpp"
 #include "record/json.hpp"
+#include "record/manifest.hpp"
 #include "record/recorder.hpp"
 #include "run/channels.hpp"
 #include "run/engine.hpp"
@@ -150,6 +152,7 @@ int cmd_eol(int argc, char** argv) {
         std::cerr << "pumprig eol: " << rig.error().message << "\n";
         return kExitBadInput;
     }
+    for (const auto& w : bench::calibration_warnings(*rig, std::chrono::system_clock::now())) std::cerr << "pumprig eol: " << w << "\n";
     const auto channel_rigs = bench::channel_rigs(*rig);
     const bool multi = !rig->channels.empty();
 
@@ -161,6 +164,7 @@ int cmd_eol(int argc, char** argv) {
         bool present = true;
         history::RunRecord record;
         std::vector<std::string> dirs;
+        std::vector<std::string> manifests;  // MANIFEST.sha256 digest of each of dirs ("" if not written)
         std::vector<std::pair<std::string, verify::CheckResult>> checks;  // scenario, check
         std::optional<std::string> station_error;                         // the bench failed or the run was stopped
         bool aborted = false;
@@ -364,6 +368,9 @@ int cmd_eol(int argc, char** argv) {
                 rep.fixtures_dir = fixtures;
                 if (auto built = run::build_reports(r.dir, rep)) suites.push_back(built->junit_suite);
                 else say(u.channel, "report not written: " + built.error().message);
+                auto manifest = record::write_manifest(r.dir);  // last: the folder is final
+                if (!manifest) say(u.channel, "manifest not written: " + manifest.error().message);
+                u.manifests.push_back(manifest.value_or(""));
             }
             if (r.outcome == run::Outcome::Error || r.outcome == run::Outcome::Aborted) {
                 u.aborted = r.outcome == run::Outcome::Aborted;
@@ -392,6 +399,7 @@ int cmd_eol(int argc, char** argv) {
                 u.record.reason = one_line(what.empty() ? reason : what + ": " + reason);
                 if (verdict == "PASS") u.record.reason.clear();
                 u.record.run_dirs = joined(u.dirs);
+                u.record.manifest_sha256 = joined(u.manifests);
                 if (auto id = (*store)->record_run(u.record); !id) {
                     std::cerr << "pumprig eol: the result of " << u.serial << " (" << verdict << (reason.empty() ? "" : ": " + reason)
                               << ") could not be recorded\n";

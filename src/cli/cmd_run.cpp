@@ -14,12 +14,14 @@
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
+#include "bench/calibration.hpp"
 #include "cli/commands.hpp"
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
 #include "pump/sim/defects.hpp"
+#include "record/manifest.hpp"
 #include "record/recorder.hpp"
 #include "run/channels.hpp"
 #include "run/engine.hpp"
@@ -69,6 +71,7 @@ int cmd_run(int argc, char** argv) {
         std::cerr << "pumprig run: " << rig.error().message << "\n";
         return kExitBadInput;
     }
+    for (const auto& w : bench::calibration_warnings(*rig, std::chrono::system_clock::now())) std::cerr << "pumprig run: " << w << "\n";
     if (!defects.empty() || !meter_faults.empty()) {
         if (!rig->simulator.enabled) {
             std::cerr << "pumprig run: --defect and --meter-fault need a simulated bench (a rig with a \"simulator\" section), not "
@@ -199,6 +202,8 @@ int cmd_run(int argc, char** argv) {
             } else {
                 std::cerr << "  " << tag << "report not written: " << built.error().message << "\n";
             }
+            if (auto m = record::write_manifest(r.dir); !m)  // last: the folder is final
+                std::cerr << "  " << tag << "manifest not written: " << m.error().message << "\n";
             std::cerr << "  " << tag << "pump left "
                       << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
             rows.push_back({name, std::move(r)});

@@ -19,5 +19,7 @@ int cmd_report(int argc, char** argv);
 int cmd_compare(int argc, char** argv);
 int cmd_eol(int argc, char** argv);
 int cmd_history(int argc, char** argv);
+int cmd_trace(int argc, char** argv);
+int cmd_verify_record(int argc, char** argv);
 
 }  // namespace pumprig::cli

@@ -19,7 +19,9 @@ void usage(std::ostream& out) {
            "  report     rebuild a run's reports (HTML, JUnit) from its run folder, optionally re-judged\n"
            "  compare    compare two runs of the same scenario, check by check\n"
            "  eol        end-of-line test of one unit: serial check, eol scenarios, one PASS/FAIL line, results history\n"
-           "  history    a unit's end-of-line runs from the results history (--csv to export)\n\n"
+           "  history    a unit's end-of-line runs from the results history (--csv to export)\n"
+           "  trace      traceability matrix of runs against the requirements catalogue (--release: release report)\n"
+           "  verify-record  check run folders against their MANIFEST.sha256 (changed, added, missing files)\n\n"
            "exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 bench error or aborted run\n";
 }
 
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
         if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
         if (cmd == "eol") return cmd_eol(argc - 1, argv + 1);
         if (cmd == "history") return cmd_history(argc - 1, argv + 1);
+        if (cmd == "trace") return cmd_trace(argc - 1, argv + 1);
+        if (cmd == "verify-record") return cmd_verify_record(argc - 1, argv + 1);
     } catch (const std::exception& e) {
         std::cerr << "pumprig " << cmd << ": " << e.what() << "\n";
         return kExitBenchError;
