@@ -2,6 +2,8 @@
 // of each scenario against the requirements catalogue, and with --release the release
 // verification report. pumprig verify-record RUN_DIR|SUITE_DIR...: each run folder checked
 // against its MANIFEST.sha256. docs/requirements.md, docs/record.md.
+#include <sys/stat.h>
+
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/parse_args.hpp"
+#include "record/json.hpp"
 #include "record/manifest.hpp"
 #include "record/recorder.hpp"
 #include "trace/build_info.hpp"
@@ -39,11 +42,9 @@ std::string revision_of(const fs::path& file) {
         }
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     if (!out.empty()) return out;
-    std::error_code ec;
-    const auto t = fs::last_write_time(file, ec);
-    if (ec) return "date unknown";
-    const auto sys = std::chrono::time_point_cast<Millis>(std::chrono::clock_cast<std::chrono::system_clock>(t));
-    return "file dated " + record::iso_time(sys) + " (not in a git repository)";
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return "date unknown";
+    return "file dated " + record::iso_time(BenchTime{Millis{static_cast<long long>(st.st_mtime) * 1000}}) + " (not in a git repository)";
 }
 
 }  // namespace
