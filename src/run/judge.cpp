@@ -386,7 +386,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     mp.requirements = sc.requirements;
     for (auto& r2 : verify::check_meter_health(run.samples, plan.segments, run.statuses, run.line_tau, mp)) {
         // The meter's health is the bench's, not the pump's: these name the meter's requirements
-        // (requirements/meter.json) only, so a meter fault never marks a pump requirement.
+        // (requirements/rig-meter.json) only, so a meter fault never marks a pump requirement.
         // A meter check added later names none until it is given one: the matrix lists it.
         r2.requirements.clear();
         if (r2.id == "meter.air") r2.requirements = {"MTR-001"};
