@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "history/results_store.hpp"
+#include "record/manifest.hpp"
 #include "support/files.hpp"
 #include "support/run_command.hpp"
 
@@ -156,4 +158,27 @@ TEST_CASE("validate exits 2 naming the file, place and pointer of a requirement 
     auto ok = run_command({kPumprig, "validate", kSource + "/scenarios"}, std::chrono::seconds(30));
     INFO(ok.err);
     CHECK(ok.exit_code == 0);
+}
+
+TEST_CASE("an eol run's history row holds the digest of its run folder's manifest") {
+    TempDir tmp;
+    const std::string history = "sqlite:" + (tmp.path / "history.sqlite").string();
+    auto r = run_command({kPumprig, "eol", "--serial", "SIM0001", "--station", "EOL-1", "--operator", "Ana", "--history", history, "--out",
+                          (tmp.path / "runs").string()},
+                         std::chrono::seconds(600));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto dirs = run_dirs(tmp.path / "runs");
+    REQUIRE(dirs.size() == 1);
+    auto store = pumprig::history::open_store(history);
+    REQUIRE(store);
+    auto runs = (*store)->runs_for("SIM0001", false);
+    REQUIRE(runs);
+    REQUIRE(runs->size() == 1);
+    const auto digest = pumprig::record::sha256_file_hex(dirs[0] / "MANIFEST.sha256");
+    REQUIRE(digest);
+    CHECK((*runs)[0].manifest_sha256 == *digest);
+    CHECK((*runs)[0].run_dirs == dirs[0].string());
+    auto v = run_command({kPumprig, "verify-record", dirs[0].string()}, std::chrono::seconds(60));
+    CHECK(v.out.find("intact (manifest sha256 " + *digest + ")") != std::string::npos);
 }
