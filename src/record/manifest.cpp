@@ -34,9 +34,9 @@ std::vector<std::string> covered_files(const fs::path& dir) {
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (!it->is_regular_file()) continue;
         const std::string rel = fs::relative(it->path(), dir).generic_string();
-        // A temporary file of an atomic write in progress is no part of the record.
-        if (rel.find(".tmp") != std::string::npos) continue;
-        if (!outside_manifest(rel)) names.push_back(rel);
+        // A view being rebuilt now (write_file_atomic's "<name>.tmp") is no part of the record.
+        const bool view_in_progress = rel.ends_with(".tmp") && outside_manifest(std::string_view(rel).substr(0, rel.size() - 4));
+        if (!outside_manifest(rel) && !view_in_progress) names.push_back(rel);
     }
     std::sort(names.begin(), names.end());
     return names;

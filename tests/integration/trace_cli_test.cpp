@@ -9,10 +9,12 @@
 
 #include "history/results_store.hpp"
 #include "record/manifest.hpp"
+#include "support/chromium.hpp"
 #include "support/files.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
+using pumprig::test::chromium_dom;
 using pumprig::test::env_or;
 using pumprig::test::read_file;
 using pumprig::test::run_command;
@@ -29,17 +31,6 @@ std::vector<fs::path> run_dirs(const fs::path& root) {
         if (e.is_directory() && fs::exists(e.path() / "record.json")) dirs.push_back(e.path());
     std::sort(dirs.begin(), dirs.end());
     return dirs;
-}
-
-std::string chromium_dom(const fs::path& html) {
-    TempDir profile;
-    auto r = run_command({"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          "--user-data-dir=" + profile.path.string(), "--dump-dom", "file://" + fs::absolute(html).string()},
-                         std::chrono::seconds(120));
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return r.out;
 }
 
 std::vector<std::string> lines_with(const std::string& text, const std::string& what) {

@@ -67,15 +67,17 @@ TEST_CASE("verify_manifest names a changed byte, an added file and a missing fil
     samples[at] = '1';
     write(t.path / "samples.csv", samples);
     write(t.path / "forged.csv", "x");
+    write(t.path / "samples.csv.tmp", "x");  // only a view's temporary file is left out
     fs::remove(t.path / "trace.log");
     // The views may be rebuilt at will: not a change.
     write(t.path / "report.html", "<html>rebuilt</html>");
     write(t.path / "record.rebuilt.json", "{}");
+    write(t.path / "junit.xml.tmp", "<testsuites");  // a rebuild in progress
     const auto check = record::verify_manifest(t.path);
     REQUIRE(check);
     CHECK_FALSE(check->intact());
     CHECK(check->changed == std::vector<std::string>{"samples.csv"});
-    CHECK(check->added == std::vector<std::string>{"forged.csv"});
+    CHECK(check->added == std::vector<std::string>{"forged.csv", "samples.csv.tmp"});
     CHECK(check->missing == std::vector<std::string>{"trace.log"});
 }
 
