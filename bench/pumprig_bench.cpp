@@ -711,7 +711,7 @@ int analysis_child(const Config& cfg, int days) {
     for (std::size_t i = 0; i < sc->steps.size(); ++i) {
         if (!scenario::is_command(sc->steps[i].action) || !data.times.steps[i].at) continue;
         data.commands.push_back({*data.times.steps[i].at, std::string(scenario::step_name(sc->steps[i].action)),
-                                 std::string(scenario::step_name(sc->steps[i].action)), "OK", "OK"});
+                                 std::string(scenario::step_name(sc->steps[i].action)), record::Answer::ok(), record::Answer::ok()});
     }
     data.last_data = data.samples.back().t;
 

@@ -15,15 +15,10 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// JSON has no infinity or NaN: write null, and read null back as `missing`.
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-double number_from(const json& j, const char* key, double missing) {
-    if (!j.contains(key) || j.at(key).is_null()) return missing;
-    return j.at(key).get<double>();
-}
-
-json time_ms(BenchTime t) { return t.time_since_epoch().count(); }
-BenchTime time_from(const json& j, const char* key) { return BenchTime{Millis{j.at(key).get<Millis::rep>()}}; }
+json number(double v) { return json_number(v); }
+double number_from(const json& j, const char* key, double missing) { return json_number_from(j, key, missing); }
+json time_ms(BenchTime t) { return json_time_ms(t); }
+BenchTime time_from(const json& j, const char* key) { return json_time_from(j, key); }
 std::optional<BenchTime> opt_time(const json& j, const char* key) {
     if (!j.contains(key) || !j.at(key).is_number()) return std::nullopt;
     return BenchTime{Millis{j.at(key).get<Millis::rep>()}};
@@ -47,6 +42,15 @@ RunState state_from(const std::string& s) {
 }
 
 }  // namespace
+
+// JSON has no infinity or NaN: write null, and read null back as `missing`.
+json json_number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+double json_number_from(const json& j, const char* key, double missing) {
+    if (!j.contains(key) || j.at(key).is_null()) return missing;
+    return j.at(key).get<double>();
+}
+json json_time_ms(BenchTime t) { return t.time_since_epoch().count(); }
+BenchTime json_time_from(const json& j, const char* key) { return BenchTime{Millis{j.at(key).get<Millis::rep>()}}; }
 
 const char* to_string(RunState s) {
     switch (s) {

@@ -43,6 +43,13 @@ nlohmann::json to_json(const RunRecord& r);
 // and what was wrong. Version 0 records lack the version, the horizon and the first offset.
 Result<RunRecord> run_record_from_json(const nlohmann::json& j, std::string_view where);
 
+// The record's number and time forms, for other JSON of pumprig (verify/json.hpp): a
+// non-finite number is written as null, and null (or absence) is read back as `missing`.
+nlohmann::json json_number(double v);
+double json_number_from(const nlohmann::json& j, const char* key, double missing);
+nlohmann::json json_time_ms(BenchTime t);
+BenchTime json_time_from(const nlohmann::json& j, const char* key);
+
 // ISO 8601 UTC with milliseconds: 2026-01-01T00:00:00.000Z, and back.
 std::string iso_time(BenchTime t);
 Result<BenchTime> parse_iso_time(std::string_view text);

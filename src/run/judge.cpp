@@ -30,14 +30,20 @@ BenchTime resolve(const scenario::Scenario& sc, const RecordedRun& run, const sc
     return run.times.end;
 }
 
-// The label of a step the check's window starts or ends at that never ran (the run was cut
-// short before it): nothing can be said of that window, live or rebuilt.
-std::optional<std::string> unreached_step(const scenario::Scenario& sc, const RecordedRun& run, const scenario::Check& c) {
+// What the check's window starts or ends at that never came (the run was cut short before
+// it): a step that never ran, or the scenario's end (its last step never ran). Nothing can be
+// said of such a window, live or rebuilt.
+std::optional<std::string> unreached_bound(const scenario::Scenario& sc, const RecordedRun& run, const scenario::Check& c) {
     std::optional<std::string> out;
     auto need = [&](const scenario::TimeRef& ref) {
-        if (out || ref.kind != scenario::TimeRef::Kind::Label) return;
+        if (out) return;
+        if (ref.kind == scenario::TimeRef::Kind::End) {
+            if (!run.times.steps.empty() && !run.times.steps.back().at) out = "the scenario's end";
+            return;
+        }
+        if (ref.kind != scenario::TimeRef::Kind::Label) return;
         const auto i = sc.find_label(ref.label);
-        if (!i || *i >= run.times.steps.size() || !run.times.steps[*i].at) out = ref.label;
+        if (!i || *i >= run.times.steps.size() || !run.times.steps[*i].at) out = "step \"" + ref.label + "\"";
     };
     std::visit(
         [&](const auto& spec) {
@@ -310,10 +316,10 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
                 },
             },
             c.spec);
-        if (const auto label = unreached_step(sc, run, c))
+        if (const auto bound = unreached_bound(sc, run, c))
             for (std::size_t k = first; k < out.size(); ++k) {
                 out[k].verdict = verify::Verdict::Inconclusive;
-                out[k].detail = "step \"" + *label + "\" never ran (the run was cut short): " + out[k].detail;
+                out[k].detail = *bound + " was never reached (the run was cut short): " + out[k].detail;
             }
     }
     {

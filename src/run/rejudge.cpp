@@ -258,6 +258,7 @@ Result<BuiltReports> build_reports(const fs::path& dir, const ReportOptions& opt
     if (!use_record) {
         // The same record, re-judged: written by the same writer as the live one.
         record::RunRecord rebuilt = run.record;
+        rebuilt.schema_version = record::kSchemaVersion;  // written by today's writer, whatever it was read from
         rebuilt.judged = true;
         rebuilt.checks = out.checks;
         rebuilt.outcome = decision.outcome;

@@ -11,16 +11,10 @@ using nlohmann::json;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// JSON has no infinity or NaN: write null, and read null back as `missing`.
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-double number_from(const json& j, const char* key, double missing) {
-    if (!j.contains(key) || j.at(key).is_null()) return missing;
-    return j.at(key).get<double>();
-}
-
-json time_ms(BenchTime t) { return t.time_since_epoch().count(); }
-BenchTime time_from(const json& j, const char* key) { return BenchTime{Millis{j.at(key).get<Millis::rep>()}}; }
+const auto& number = record::json_number;
+const auto& number_from = record::json_number_from;
+const auto& time_ms = record::json_time_ms;
+const auto& time_from = record::json_time_from;
 
 }  // namespace
 

@@ -133,6 +133,15 @@ void check_meter_fault(const std::string& fault) {
     CHECK((*c)["kind"] == "meter");
     for (const auto& ck : rec["checks"])
         if (ck["verdict"] == "FAIL") CHECK_MESSAGE(ck["kind"] == "meter", "a pump check failed on a meter fault: " << ck["id"]);
+    // pumprig report rebuilds the same outcome by the same rule (record/outcome.hpp).
+    for (const auto& e : fs::directory_iterator(out.path)) {
+        if (!fs::exists(e.path() / "record.json")) continue;
+        const auto rep = run_command({kPumprig, "report", e.path().string()}, std::chrono::seconds(120));
+        CHECK(rep.exit_code == 3);
+        const auto rebuilt = nlohmann::json::parse(read_file(e.path() / "record.rebuilt.json"));
+        CHECK(rebuilt["outcome"] == "ERROR");
+        CHECK(rebuilt.value("error", std::string()).starts_with("meter fault: " + check));
+    }
 }
 
 // The conforming pump passes every scenario of the library with each seed.
