@@ -144,3 +144,35 @@ TEST_CASE("markdown_to_html renders the docs' tables and escapes the rest") {
     CHECK(h.find("<table>\n<tr><th>a</th><th>b</th></tr>\n<tr><td><code>x</code><br>y</td><td>2</td></tr>\n</table>") != std::string::npos);
     CHECK(h.find("<ul>\n<li>one</li>\n<li>two</li>\n</ul>") != std::string::npos);
 }
+
+TEST_CASE("the release report warns of a meter past its calibration and of a folder that does not match its manifest") {
+    std::vector<RunEvidence> runs;
+    runs.push_back(run("continuous", 2000, {check("volume.1", Verdict::Pass, {"SRS-DEL-001"})}, "r/c"));
+    runs.back().record.rig.name = "bench-a";
+    runs.back().record.pump = record::PumpIdentity{"ITB-40", "SN123", "2.4.1", 1};
+    runs.back().calibration_due = "2026-03-01";
+    record::ManifestCheck changed;
+    changed.has_manifest = true;
+    changed.changed = {"samples.csv"};
+    runs.back().manifest = changed;
+    ReleaseContext ctx;
+    ctx.tool_version = "0.1.0";
+    ctx.now = std::chrono::sys_days{std::chrono::year{2026} / 3 / 2};
+    ctx.detection_file = "docs/detection-matrix.md";
+    ctx.detection_markdown = "| defect | caught |\n|---|---|\n| `rate_high_8pct` | continuous |\n";
+    ctx.detection_revision = "commit abc1234 of 2026-11-24";
+    const auto html = release_html(build_matrix(catalogue(), std::move(runs)), ctx, "out");
+    CHECK(html.find("<li>the flow meter of rig bench-a was due for calibration on 2026-03-01") != std::string::npos);
+    CHECK(html.find("<td class=\"v-fail\">2026-03-01 (past)</td>") != std::string::npos);
+    CHECK(html.find("NOT INTACT: changed samples.csv") != std::string::npos);
+    CHECK(html.find("<td>SN123</td>") != std::string::npos);
+    CHECK(html.find("commit abc1234 of 2026-11-24") != std::string::npos);
+    CHECK(html.find("<td><code>rate_high_8pct</code></td>") != std::string::npos);
+    // Three requirements are not covered: INCOMPLETE, not PASS.
+    CHECK(html.find(">INCOMPLETE</span> 1 requirements verified, 0 failed, 0 inconclusive, 3 not covered.") != std::string::npos);
+    // The day it is due, no warning.
+    std::vector<RunEvidence> due;
+    due.push_back(run("continuous", 2000, {}, "r/c"));
+    due.back().calibration_due = "2026-03-02";
+    CHECK(release_html(build_matrix(catalogue(), std::move(due)), ctx, "out").find("due for calibration") == std::string::npos);
+}
