@@ -92,8 +92,10 @@ public:
         // Columns added after schema version 1 was released, added to a database made before
         // them: nullable, so an older pumprig still reads and writes the table (the version
         // stays 1). Probing with a query works alike on SQLite and PostgreSQL.
-        if (!db_->query("SELECT manifest_sha256 FROM runs WHERE 1 = 0"))
-            if (auto r = db_->exec_script("ALTER TABLE runs ADD COLUMN manifest_sha256 TEXT;\n"); !r) return r;
+        // Two stations upgrading one server at once: the loser's ALTER fails, the column is there.
+        constexpr const char* probe = "SELECT manifest_sha256 FROM runs WHERE 1 = 0";
+        if (!db_->query(probe))
+            if (auto r = db_->exec_script("ALTER TABLE runs ADD COLUMN manifest_sha256 TEXT;\n"); !r && !db_->query(probe)) return r;
         auto v = db_->query("SELECT MAX(version) FROM pumprig_schema");
         if (!v) return std::unexpected(v.error());
         if (v->empty() || !(*v)[0][0]) {
