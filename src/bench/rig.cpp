@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/calendar.hpp"
 #include "core/json_reader.hpp"
 #include "meter/profile.hpp"
 #include "pump/sim/defects.hpp"
@@ -215,6 +216,9 @@ void read_meter(ObjectReader m, MeterLinkConfig& link, const std::filesystem::pa
     m.get("response_timeout_ms", link.response_timeout_ms);
     m.get("profile", profile);
     link.profile = resolve(profile, root);
+    m.get("calibration_due", link.calibration_due);
+    if (!link.calibration_due.empty() && !parse_calendar_date(link.calibration_due))
+        throw m.error(m.pointer() + "/calibration_due", "the meter's calibration due date \"YYYY-MM-DD\"");
     require_range(m, "data_bits", link.data_bits, 7, 8, "data bits");
     require_range(m, "stop_bits", link.stop_bits, 1, 2, "stop bits");
     require_range(m, "baud", link.baud, 1200, 115200, "a baud rate");

@@ -44,6 +44,7 @@ struct MeterLinkConfig {
     int unit_id = 1;
     int response_timeout_ms = 100;
     std::filesystem::path profile;  // register map, e.g. fixtures/meters/lf-2000.json
+    std::string calibration_due;    // "YYYY-MM-DD", empty when the rig does not say (bench/calibration.hpp)
 };
 
 struct SimulatorConfig {

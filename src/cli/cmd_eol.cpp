@@ -18,6 +18,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
+#include "bench/calibration.hpp"
 #include "cli/commands.hpp"
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
@@ -106,6 +107,7 @@ int cmd_eol(int argc, char** argv) {
         std::cerr << "pumprig eol: " << rig.error().message << "\n";
         return kExitBadInput;
     }
+    for (const auto& w : bench::calibration_warnings(*rig, std::chrono::system_clock::now())) std::cerr << "pumprig eol: " << w << "\n";
     const auto channel_rigs = bench::channel_rigs(*rig);
     const bool multi = !rig->channels.empty();
 
@@ -230,7 +232,7 @@ int cmd_eol(int argc, char** argv) {
         return true;
     };
     run::run_suite(*rig, scenarios, so, [&](run::ScenarioRun& r) {
-        eol::add_run(units[r.channel_index], r.scenario->name, r.result);
+        eol::add_run(units[r.channel_index], r.scenario->name, r.result, r.manifest.value_or(""));
         if (r.reports) suites.push_back(r.reports->junit_suite);
     });
     if (!junit_file.empty()) {

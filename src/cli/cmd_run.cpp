@@ -14,6 +14,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
+#include "bench/calibration.hpp"
 #include "cli/commands.hpp"
 #include "cli/load_scenarios.hpp"
 #include "cli/lock_bench.hpp"
@@ -72,6 +73,7 @@ int cmd_run(int argc, char** argv) {
         std::cerr << "pumprig run: " << rig.error().message << "\n";
         return kExitBadInput;
     }
+    for (const auto& w : bench::calibration_warnings(*rig, std::chrono::system_clock::now())) std::cerr << "pumprig run: " << w << "\n";
     if (!defects.empty() || !meter_faults.empty()) {
         if (!rig->simulator.enabled) {
             std::cerr << "pumprig run: --defect and --meter-fault need a simulated bench (a rig with a \"simulator\" section), not "

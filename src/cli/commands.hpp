@@ -22,5 +22,7 @@ int cmd_eol(int argc, char** argv);
 int cmd_history(int argc, char** argv);
 int cmd_stats(int argc, char** argv);
 int cmd_ports(int argc, char** argv);
+int cmd_trace(int argc, char** argv);
+int cmd_verify_record(int argc, char** argv);
 
 }  // namespace pumprig::cli

@@ -21,7 +21,9 @@ void usage(std::ostream& out) {
            "  eol        end-of-line test of one unit: serial check, eol scenarios, one PASS/FAIL line, results history\n"
            "  history    a unit's end-of-line runs from the results history (--csv to export)\n"
            "  stats      the line's yield, failures by check, capability and control charts (--html, --csv)\n"
-           "  ports      this host's serial ports (USB ids, serial numbers, by-id paths) and a rig snippet\n\n"
+           "  ports      this host's serial ports (USB ids, serial numbers, by-id paths) and a rig snippet\n"
+           "  trace      traceability matrix of runs against the requirements catalogue (--release: release report)\n"
+           "  verify-record  check run folders against their MANIFEST.sha256 (changed, added, missing files)\n\n"
            "exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 bench error or aborted run\n";
 }
 
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
         if (cmd == "history") return cmd_history(argc - 1, argv + 1);
         if (cmd == "stats") return cmd_stats(argc - 1, argv + 1);
         if (cmd == "ports") return cmd_ports(argc - 1, argv + 1);
+        if (cmd == "trace") return cmd_trace(argc - 1, argv + 1);
+        if (cmd == "verify-record") return cmd_verify_record(argc - 1, argv + 1);
     } catch (const std::exception& e) {
         std::cerr << "pumprig " << cmd << ": " << e.what() << "\n";
         return kExitBenchError;

@@ -123,12 +123,15 @@ bool check_serial(Unit& unit, const std::string& reported_serial, const std::str
 
 void identification_failed(Unit& unit, const std::string& why) { unit.station_error = "pump did not identify itself: " + why; }
 
-void add_run(Unit& unit, const std::string& scenario, const run::RunResult& result) {
+void add_run(Unit& unit, const std::string& scenario, const run::RunResult& result, const std::string& manifest) {
     if (result.dir.empty() && result.outcome == run::Outcome::Error) {
         unit.station_error = result.error;  // the channel's links did not open
         return;
     }
-    if (!result.dir.empty()) unit.dirs.push_back(result.dir.string());
+    if (!result.dir.empty()) {
+        unit.dirs.push_back(result.dir.string());
+        unit.manifests.push_back(manifest);
+    }
     for (const auto& c : result.checks) unit.checks.emplace_back(scenario, c);
     if (result.outcome == run::Outcome::Error || result.outcome == run::Outcome::Aborted) {
         unit.aborted = result.outcome == run::Outcome::Aborted;
@@ -212,6 +215,7 @@ history::RunRecord history_record(const Unit& unit, const Conclusion& c, const s
     r.reason = c.verdict == "PASS" ? std::string() : one_line(c.what.empty() ? c.reason : c.what + ": " + c.reason);
     r.tested = c.tested;
     r.run_dirs = joined(unit.dirs);
+    r.manifest_sha256 = joined(unit.manifests);
     r.measurements = measurements(unit.checks);
     return r;
 }

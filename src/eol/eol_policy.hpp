@@ -30,6 +30,7 @@ struct Unit {
     bool present = true;   // false: the channel was given as empty ("-")
     history::RunRecord record;
     std::vector<std::string> dirs;                                     // run folders
+    std::vector<std::string> manifests;  // digest of each folder's MANIFEST.sha256 ("" if not written)
     std::vector<std::pair<std::string, verify::CheckResult>> checks;  // scenario, check
     std::optional<std::string> station_error;  // the bench failed, or the run was stopped
     bool aborted = false;
@@ -65,7 +66,8 @@ void identification_failed(Unit& unit, const std::string& why);
 
 // One scenario's run of the unit: its folder and checks kept; a run that ended ERROR or
 // ABORTED is a station problem of the unit, which runs nothing more.
-void add_run(Unit& unit, const std::string& scenario, const run::RunResult& result);
+// `manifest`: the digest of the run folder's MANIFEST.sha256 (run::ScenarioRun::manifest).
+void add_run(Unit& unit, const std::string& scenario, const run::RunResult& result, const std::string& manifest = {});
 // A stop (signal) before `next_scenario` ended the test of a unit still going.
 void stopped_before(Unit& unit, const std::string& next_scenario);
 

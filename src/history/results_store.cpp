@@ -40,7 +40,8 @@ std::string schema_sql(std::string_view id_type) {
            "  rig TEXT,\n"
            "  scenarios TEXT,\n"
            "  run_dirs TEXT,\n"
-           "  pumprig_version TEXT);\n"
+           "  pumprig_version TEXT,\n"
+           "  manifest_sha256 TEXT);\n"
            "CREATE INDEX IF NOT EXISTS runs_by_serial ON runs (serial, id);\n"
            "CREATE TABLE IF NOT EXISTS measurements (\n"
            "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
@@ -88,6 +89,13 @@ public:
 
     Result<void> create_schema() {
         if (auto r = db_->exec_script(schema_sql(db_->id_column_type())); !r) return r;
+        // Columns added after schema version 1 was released, added to a database made before
+        // them: nullable, so an older pumprig still reads and writes the table (the version
+        // stays 1). Probing with a query works alike on SQLite and PostgreSQL.
+        // Two stations upgrading one server at once: the loser's ALTER fails, the column is there.
+        constexpr const char* probe = "SELECT manifest_sha256 FROM runs WHERE 1 = 0";
+        if (!db_->query(probe))
+            if (auto r = db_->exec_script("ALTER TABLE runs ADD COLUMN manifest_sha256 TEXT;\n"); !r && !db_->query(probe)) return r;
         auto v = db_->query("SELECT MAX(version) FROM pumprig_schema");
         if (!v) return std::unexpected(v.error());
         if (v->empty() || !(*v)[0][0]) {
@@ -153,7 +161,7 @@ private:
                                              bool with_measurements) {
         auto rows = db_->query(
             "SELECT r.id, r.serial, r.reported_serial, r.model, r.firmware, r.station, r.operator_name, r.started_at, r.ended_at, "
-            "r.verdict, r.reason, r.tested, r.rig, r.scenarios, r.run_dirs, r.pumprig_version FROM runs r WHERE " + where +
+            "r.verdict, r.reason, r.tested, r.rig, r.scenarios, r.run_dirs, r.pumprig_version, r.manifest_sha256 FROM runs r WHERE " + where +
                 " ORDER BY " + order,
             p);
         if (!rows) return std::unexpected(rows.error());
@@ -177,6 +185,7 @@ private:
             run.scenarios = col(r, 13);
             run.run_dirs = col(r, 14);
             run.pumprig_version = col(r, 15);
+            run.manifest_sha256 = col(r, 16);
             by_id[run.id] = runs.size();
             runs.push_back(std::move(run));
         }
@@ -225,11 +234,11 @@ private:
                                    run.verdict,          run.reason,
                                    std::int64_t{run.tested ? 1 : 0}, text_or_null(run.rig),
                                    text_or_null(run.scenarios), text_or_null(run.run_dirs),
-                                   text_or_null(run.pumprig_version)};
+                                   text_or_null(run.pumprig_version), text_or_null(run.manifest_sha256)};
         auto id_rows = db_->query(
             "INSERT INTO runs (serial, reported_serial, model, firmware, station, operator_name, started_at, ended_at, verdict, "
-            "reason, tested, rig, scenarios, run_dirs, pumprig_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-            "$12, $13, $14, $15) RETURNING id",
+            "reason, tested, rig, scenarios, run_dirs, pumprig_version, manifest_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+            "$9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
             values);
         if (!id_rows) return std::unexpected(id_rows.error());
         if (id_rows->empty()) return fail(ErrorKind::Io, "results history " + db_->describe() + ": no id returned for the run");

@@ -51,6 +51,9 @@ struct RunRecord {
     std::string rig;
     std::string scenarios;           // comma-separated scenario names
     std::string run_dirs;            // comma-separated run folders
+    // SHA-256 of each run folder's MANIFEST.sha256, comma-separated in run_dirs' order (empty
+    // where none was written): ties a folder to this row (record/manifest.hpp).
+    std::string manifest_sha256;
     std::string pumprig_version;
     std::vector<Measurement> measurements;
 };

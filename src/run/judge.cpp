@@ -64,6 +64,13 @@ verify::AccuracySpec accuracy_of(const scenario::Scenario& sc, const scenario::T
 
 std::vector<std::string> reqs(const scenario::Check& c) { return c.requirements; }
 
+// The checks pumprig adds to every run also name the requirement they judge themselves
+// (requirements/pump.json), besides the scenario's.
+std::vector<std::string> plus(std::vector<std::string> ids, const char* id) {
+    ids.emplace_back(id);
+    return ids;
+}
+
 struct Refill {
     BenchTime at;
     double conc_ug_ml;
@@ -330,7 +337,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
         // Probe records (bench/probe_stream.hpp) are judged as answers under their own ids.
         std::vector<verify::CommandRecord> commands, retry, resend;
         for (const auto& c : run.commands) (c.verb == "probe.retry" ? retry : c.verb == "probe.resend" ? resend : commands).push_back(c);
-        for (auto& r : verify::check_command_answers(commands, "command", sc.requirements)) out.push_back(std::move(r));
+        for (auto& r : verify::check_command_answers(commands, "command", plus(sc.requirements, "SRS-COM-003"))) out.push_back(std::move(r));
         for (auto& r : verify::check_command_answers(retry, "probe.retry", sc.requirements)) out.push_back(std::move(r));
         for (auto& r : verify::check_command_answers(resend, "probe.resend", sc.requirements)) out.push_back(std::move(r));
     }
@@ -342,7 +349,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     cp.from = clock_set_at;
     cp.latency_allowance = clock.read_latency;
     cp.drift_ppm = clock.drift_ppm;
-    cp.requirements = sc.requirements;
+    cp.requirements = plus(sc.requirements, "SRS-CLK-001");
     out.push_back(verify::check_pump_clock(run.statuses, cp));
 
     // What the pump reports about itself against the plan (docs/checks.md section 8): these
@@ -355,7 +362,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
         std::vector<verify::ExpectedReport> conc, rate;
         for (const auto& r : reports) (r.conc_ug_ml ? conc : rate).push_back(r);
         verify::StatusReportParams sp;
-        sp.requirements = sc.requirements;
+        sp.requirements = plus(sc.requirements, "SRS-STA-001");
         for (auto& r2 : verify::check_status_reports(run.statuses, rate, sp))
             if (r2.id == "status.rate") out.push_back(std::move(r2));
         for (auto& r2 : verify::check_status_reports(run.statuses, conc, sp))
@@ -394,7 +401,16 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     verify::MeterHealthParams mp;
     mp.settling = settling;
     mp.requirements = sc.requirements;
-    for (auto& r2 : verify::check_meter_health(run.samples, plan.segments, run.statuses, run.line_tau, mp)) out.push_back(std::move(r2));
+    for (auto& r2 : verify::check_meter_health(run.samples, plan.segments, run.statuses, run.line_tau, mp)) {
+        // The meter's health is the bench's, not the pump's: these name the meter's requirements
+        // (requirements/rig-meter.json) only, so a meter fault never marks a pump requirement.
+        // A meter check added later names none until it is given one: the matrix lists it.
+        r2.requirements.clear();
+        if (r2.id == "meter.air") r2.requirements = {"MTR-001"};
+        if (r2.id == "meter.frozen") r2.requirements = {"MTR-002"};
+        if (r2.id == "meter.zero") r2.requirements = {"MTR-003"};
+        out.push_back(std::move(r2));
+    }
     verify::discount_meter_checks(out);
     return out;
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "record/manifest.hpp"
 #include "run/channels.hpp"
 
 namespace pumprig::run {
@@ -112,6 +113,9 @@ void run_suite(const bench::RigDescription& rig, const std::vector<scenario::Sce
             } else {
                 log(r.channel, "report not written: " + built.error().message);
             }
+            // Last: the folder is final (docs/record.md, tamper evidence).
+            if (auto manifest = record::write_manifest(r.result.dir)) r.manifest = *manifest;
+            else log(r.channel, "manifest not written: " + manifest.error().message);
             if (!options.quiet || !r.result.safe_stop.confirmed_stopped)
                 log(r.channel, "pump left " + (r.result.safe_stop.confirmed_stopped ? std::string("stopped (confirmed)")
                                                                                   : "NOT confirmed stopped: " + r.result.safe_stop.detail));

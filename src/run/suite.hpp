@@ -38,6 +38,7 @@ struct ScenarioRun {
     std::string channel;                 // empty on a single-channel bench
     RunResult result;                    // dir empty: the run never started (bench or rig error)
     std::optional<BuiltReports> reports; // report.html and junit.xml written into the run folder
+    std::optional<std::string> manifest; // digest of the folder's MANIFEST.sha256, written last
 };
 
 struct SuiteOptions {

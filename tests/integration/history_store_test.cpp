@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "history/results_store.hpp"
+#include "history/sql_connection.hpp"
 #include "history_postgres.hpp"
 #include "support/files.hpp"
 
@@ -263,4 +264,27 @@ TEST_CASE("a PostgreSQL history that cannot be reached is an I/O error naming th
     CHECK(store.error().kind == ErrorKind::Io);
     CHECK(store.error().message.find("cannot connect to PostgreSQL") != std::string::npos);
     CHECK(store.error().message.find("127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE_TEMPLATE("a results store made before the manifest column gets it, old rows reading empty", Backend, SqliteBackend, PostgresBackend) {
+    Backend b;
+    REQUIRE(open_for(b)->record_run(make_run("SN-OLD", true, "PASS")));
+    {
+        // The runs table as pumprig made it before manifest_sha256 existed.
+        const auto where = parse_location(b.connection()).value();
+        auto db = where.kind == StoreLocation::Kind::Sqlite ? open_sqlite(where.target) : open_postgres(where.target);
+        REQUIRE(db);
+        REQUIRE((*db)->exec_script("ALTER TABLE runs DROP COLUMN manifest_sha256;\n"));
+    }
+    auto store = open_for(b);
+    auto run = make_run("SN-OLD", true, "PASS");
+    run.manifest_sha256 = std::string(64, 'd');
+    REQUIRE(store->record_run(run));
+    auto runs = store->runs_for("SN-OLD", false);
+    REQUIRE(runs);
+    REQUIRE(runs->size() == 2);
+    CHECK((*runs)[0].manifest_sha256.empty());
+    CHECK((*runs)[1].manifest_sha256 == std::string(64, 'd'));
+    // Opened again, nothing more to add.
+    CHECK(open_for(b)->runs_for("SN-OLD", false).value().size() == 2);
 }
