@@ -408,7 +408,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
         r2.requirements.clear();
         if (r2.id == "meter.air") r2.requirements = {"MTR-001"};
         if (r2.id == "meter.frozen") r2.requirements = {"MTR-002"};
-        if (r2.id == "meter.zero") r2.requirements = {"MTR-003"};
+        if (r2.id == "meter.zero" || r2.id == "meter.zero.flow") r2.requirements = {"MTR-003"};  // the total and the register
         out.push_back(std::move(r2));
     }
     verify::discount_meter_checks(out);
