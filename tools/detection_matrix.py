@@ -30,7 +30,7 @@ ORDER = {d: i for i, d in enumerate(_TABLE["defects"])}  # rows in catalogue ord
 
 def list_defects(sim):
     out = subprocess.run([sim, "--list-defects"], check=True, capture_output=True, text=True).stdout
-    return [line.split("\t")[0] for line in out.splitlines() if line and not line.startswith("meter:")]
+    return [line.split("\t")[0] for line in out.splitlines() if line and not line.startswith(("meter:", "alias:"))]
 
 
 def run_library(pumprig, out_dir, extra, scenarios, seed=1):

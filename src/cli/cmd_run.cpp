@@ -154,6 +154,9 @@ int cmd_run(int argc, char** argv) {
                 continue;
             }
             if (sc.simulator.battery_pct) rig_for.simulator.battery_pct = *sc.simulator.battery_pct;
+            if (sc.simulator.motor_stall_after)
+                rig_for.sim_args.insert(rig_for.sim_args.end(),
+                                        {"--fault-at", std::to_string(to_seconds(*sc.simulator.motor_stall_after)) + ":motor_stall"});
         }
         auto benches = bench::Bench::open_channels(rig_for, bo);
         if (!benches) {
