@@ -3,7 +3,7 @@
 
     tools/study.py false-alarm --units 200 [--channels 4] [--first-seed 1] [SCENARIO...]
     tools/study.py corners [SCENARIO...]
-    tools/study.py sweep --defect rate_error --magnitudes 1,2,4,8 --units 20 [--channels 4]
+    tools/study.py sweep --defect rate_error:0.1,0.2,0.5 --defect stall:5,10,20 --units 20 [--channels 4]
 
 false-alarm  runs conforming units, each drawn from the population with its own (seed, serial),
              through the scenario library (several channels of the simulated bench at once: a
@@ -200,10 +200,14 @@ def sweep(args):
     results = []  # (defect, magnitude, units, caught)
     runs = 0
     with tempfile.TemporaryDirectory(prefix="pumprig-sweep-") as tmp:
-        for defect in args.defect:
+        for given in args.defect:
+            defect, _, listed = given.partition(":")
             want = intended(defect)
             scenario, check = scenario_path(args.scenario or want["scenario"]), args.check or want["check"]
-            for m in [float(x) for x in args.magnitudes.split(",")]:
+            magnitudes = listed or args.magnitudes
+            if not magnitudes:
+                raise SystemExit(f"study: no magnitudes for {defect} (--defect {defect}:M1,M2,... or --magnitudes)")
+            for m in [float(x) for x in magnitudes.split(",")]:
                 caught = done = 0
                 batches = math.ceil(args.units / args.channels)
                 for b in range(batches):
@@ -225,11 +229,15 @@ def sweep(args):
     for d, m, n, c in results:
         print(f"| `{d}` | {m:g} | {n} | {c} | {c / n:.2f} |")
     print()
-    for defect in args.defect:
+    for defect in [g.partition(":")[0] for g in args.defect]:
         rows = [r for r in results if r[0] == defect]
         unit = intended_unit(defect)
         ok = [r[1] for r in rows if r[3] >= 0.95 * r[2]]
         smallest = min(ok, key=abs) if ok else None
+        # Caught at the smallest magnitude swept: the real threshold may be smaller still.
+        if smallest is not None and abs(smallest) == min(abs(r[1]) for r in rows):
+            print(f"{defect}: caught in >= 95 % of units already at the smallest magnitude swept ({smallest:g} {unit})")
+            continue
         print(f"{defect}: smallest magnitude caught in >= 95 % of units: "
               + (f"{smallest:g} {unit}" if smallest is not None else "none of those swept"))
     print(f"throughput: {runs / minutes:.1f} scenario runs per wall minute ({minutes:.1f} min, {args.channels} channels a run)")
@@ -294,8 +302,8 @@ def main():
     ap.add_argument("--units", type=int, default=10)
     ap.add_argument("--channels", type=int, default=4, help="units run at once, one a channel (1 to 8)")
     ap.add_argument("--first-seed", type=int, default=1)
-    ap.add_argument("--defect", action="append", default=[], help="sweep: a defect name (repeatable)")
-    ap.add_argument("--magnitudes", default="", help="sweep: comma-separated magnitudes")
+    ap.add_argument("--defect", action="append", default=[], help="sweep: NAME or NAME:M1,M2,... (repeatable)")
+    ap.add_argument("--magnitudes", default="", help="sweep: comma-separated magnitudes for a --defect that lists none")
     ap.add_argument("--scenario", help="sweep: another scenario than the intended one")
     ap.add_argument("--check", help="sweep: another check than the intended one")
     ap.add_argument("--csv", help="write the table as CSV here")
@@ -310,8 +318,8 @@ def main():
     if args.mode == "corners":
         args.channels = len(CORNERS)
         return conforming(args, [pins for _, pins in CORNERS], lambda i: CORNERS[i][0])
-    if not args.defect or not args.magnitudes:
-        ap.error("sweep needs --defect and --magnitudes")
+    if not args.defect:
+        ap.error("sweep needs --defect NAME:M1,M2,...")
     return sweep(args)
 
 
