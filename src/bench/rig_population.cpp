@@ -1,5 +1,7 @@
 #include "bench/rig_population.hpp"
 
+#include <sstream>
+
 namespace pumprig::bench {
 
 Result<RigPopulation> read_rig_population(const nlohmann::json& top, const std::string& pointer, const std::filesystem::path& file) {
@@ -44,8 +46,11 @@ Result<RigPopulation> read_rig_population(const nlohmann::json& top, const std::
             if (!param) return bad(at + "/unit/" + key, "one of " + names + " (this key is unknown)");
             const auto& info = unit_params()[static_cast<std::size_t>(*param)];
             if (!value.is_number() || !(value.get<double>() >= info.min && value.get<double>() <= info.max))
-                return bad(at + "/unit/" + key, "a number from " + std::to_string(info.min) + " to " + std::to_string(info.max) + " " +
-                                                    std::string(info.unit));
+            {
+                std::ostringstream range;
+                range << "a number from " << info.min << " to " << info.max << " " << info.unit;
+                return bad(at + "/unit/" + key, range.str());
+            }
             out.unit_pins.emplace_back(key, value.get<double>());
         }
     }

@@ -49,6 +49,7 @@ TEST_CASE("pump unit: the clock runs clock_ppm fast against elapsed time") {
     PumpModelConfig c;
     c.clock_ppm = 50;
     Host host(c);
+    host.login();
     const double t0 = std::stod(host.value("CLOCK", "t"));
     host.pump.advance(std::chrono::hours(24));
     const double t1 = std::stod(host.value("CLOCK", "t"));
