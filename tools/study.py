@@ -4,6 +4,7 @@
     tools/study.py false-alarm --units 200 [--channels 4] [--first-seed 1] [SCENARIO...]
     tools/study.py corners [SCENARIO...]
     tools/study.py sweep --defect rate_error:0.1,0.2,0.5 --defect stall:5,10,20 --units 20 [--channels 4]
+    tools/study.py plot SWEEP.csv... --csv ALL.csv --svg ALL.svg
 
 false-alarm  runs conforming units, each drawn from the population with its own (seed, serial),
              through the scenario library (several channels of the simulated bench at once: a
@@ -16,6 +17,8 @@ sweep        gives every unit the defect at each magnitude, runs the defect's in
              (tests/integration/defects_intended.json) and counts the units whose intended check
              FAILed. Writes CSV and an SVG plot of detection probability against magnitude, and
              names the smallest magnitude caught in at least 95 % of the units.
+plot         merges the CSV files of several sweeps (same defect and magnitude: units and catches
+             add up) into one table, CSV and plot.
 
 Every run prints its throughput (scenario runs per wall minute). Needs build/pumprig and
 build/pumprig-sim (--build DIR).
@@ -111,6 +114,8 @@ def channel_number(name):
 def shorten(pair):
     """name=1.2345678901 -> name=1.235"""
     name, _, value = pair.partition("=")
+    if name in ("seed", "serial"):
+        return pair
     try:
         return f"{name}={float(value):.4g}"
     except ValueError:
@@ -221,7 +226,9 @@ def sweep(args):
                         done += 1
                         if any(c["id"] == check and c["verdict"] == "FAIL" for c in rec["checks"]):
                             caught += 1
-                results.append((defect, m, done, caught))
+                # Another scenario than the intended one: the row says which (defect@scenario).
+                label = f"{defect}@{args.scenario}" if args.scenario else defect
+                results.append((label, m, done, caught))
                 print(f"  {defect}={m:g}: {caught}/{done} caught by {check}", file=sys.stderr, flush=True)
     minutes = (time.monotonic() - t0) / 60
     print("| defect | magnitude | units | caught | probability |")
@@ -229,7 +236,7 @@ def sweep(args):
     for d, m, n, c in results:
         print(f"| `{d}` | {m:g} | {n} | {c} | {c / n:.2f} |")
     print()
-    for defect in [g.partition(":")[0] for g in args.defect]:
+    for defect in [g.partition(":")[0] + (f"@{args.scenario}" if args.scenario else "") for g in args.defect]:
         rows = [r for r in results if r[0] == defect]
         unit = intended_unit(defect)
         ok = [r[1] for r in rows if r[3] >= 0.95 * r[2]]
@@ -252,7 +259,34 @@ def sweep(args):
     return 0
 
 
+def plot(args):
+    merged = {}
+    for path in args.scenarios:
+        with open(path) as f:
+            for row in csv.DictReader(f):
+                key = (row["defect"], float(row["magnitude"]))
+                n, c = merged.get(key, (0, 0))
+                merged[key] = (n + int(row["units"]), c + int(row["caught"]))
+    results = [(d, m, n, c) for (d, m), (n, c) in merged.items()]
+    order = list(dict.fromkeys(d for d, _, _, _ in results))
+    results.sort(key=lambda r: (order.index(r[0]), r[1]))
+    print("| defect | magnitude | units | caught | probability |")
+    print("|---|---|---|---|---|")
+    for d, m, n, c in results:
+        print(f"| `{d}` | {m:g} | {n} | {c} | {c / n:.2f} |")
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["defect", "magnitude", "units", "caught", "probability"])
+            for d, m, n, c in results:
+                w.writerow([d, m, n, c, f"{c / n:.4f}"])
+    if args.svg:
+        write_svg(args.svg, results)
+    return 0
+
+
 def intended_unit(defect):
+    defect = defect.split("@")[0]
     out = subprocess.run([os.path.join(SOURCE, "build", "pumprig-sim"), "--list-defects"], capture_output=True, text=True).stdout
     for line in out.splitlines():
         if line.startswith(defect + "\t") and " in " in line:
@@ -296,7 +330,7 @@ def write_svg(path, results):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["false-alarm", "corners", "sweep"])
+    ap.add_argument("mode", choices=["false-alarm", "corners", "sweep", "plot"])
     ap.add_argument("scenarios", nargs="*", help="scenario files or folders (default: scenarios/; sweep: the intended one)")
     ap.add_argument("--build", default=os.path.join(SOURCE, "build"))
     ap.add_argument("--units", type=int, default=10)
@@ -315,6 +349,8 @@ def main():
         if args.units < 1:
             ap.error("--units must be at least 1")
         return conforming(args, [[] for _ in range(args.units)], None)
+    if args.mode == "plot":
+        return plot(args)
     if args.mode == "corners":
         args.channels = len(CORNERS)
         return conforming(args, [pins for _, pins in CORNERS], lambda i: CORNERS[i][0])
