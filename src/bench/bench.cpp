@@ -33,9 +33,12 @@ std::vector<std::string> simulator_args(const RigDescription& rig, const BenchOp
         "--meter-profile", rig.meter.profile.string(),
         "--meter-unit", std::to_string(rig.meter.unit_id),
         "--line-tau", std::to_string(rig.simulator.line_tau_s),
+        "--line-tau-uncertainty", std::to_string(rig.line_tau_uncertainty_pct),
         "--battery", std::to_string(rig.simulator.battery_pct)};
     if (rig.simulator.meter_over_tcp) args.insert(args.end(), {"--meter-tcp", "0"});
     if (rig.simulator.variant) args.push_back("--variant");
+    if (rig.simulator.ideal) args.push_back("--ideal");
+    for (const auto& [name, value] : rig.simulator.unit_pins) args.insert(args.end(), {"--unit", name + "=" + std::to_string(value)});
     for (const auto& d : rig.simulator.defects) args.insert(args.end(), {"--defect", d});
     for (const auto& f : rig.simulator.meter_faults) args.insert(args.end(), {"--meter-fault", f});
     if (!rig.channels.empty()) {

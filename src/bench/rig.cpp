@@ -13,6 +13,7 @@
 #include "core/calendar.hpp"
 #include "core/json_reader.hpp"
 #include "meter/profile.hpp"
+#include "bench/rig_population.hpp"
 #include "pump/sim/defects.hpp"
 #include "sim_catalogue/faults.hpp"
 
@@ -358,10 +359,18 @@ Result<RigDescription> load_rig(const std::filesystem::path& file, const std::fi
             s.get("battery_pct", rig.simulator.battery_pct);
             s.get("variant", rig.simulator.variant);
             read_fault_lists(s, j.at("simulator"), rig.simulator.defects, rig.simulator.meter_faults);
-            // The simulated population's fields (src/bench/rig_population.hpp) are read here too.
+            s.mark("ideal");  // these and "line": rig_population.hpp
+            s.mark("unit");
             s.finish();
         }
 
+        top.mark("line");
+        auto population = read_rig_population(j, "", file);
+        if (!population) throw std::runtime_error(population.error().message);
+        if (population->line_tau_s) rig.line_tau_s = rig.simulator.line_tau_s = *population->line_tau_s;
+        rig.line_tau_uncertainty_pct = population->line_tau_uncertainty_pct;
+        rig.simulator.ideal = population->ideal;
+        rig.simulator.unit_pins = population->unit_pins;
         read_pump(top.child("pump"), rig.pump, rig.key, root);
         rig.meter.profile = "fixtures/meters/lf-2000.json";
         read_meter(top.child("meter"), rig.meter, root);

@@ -61,6 +61,10 @@ struct SimulatorConfig {
     // (docs/defects.md): passed as --defect and --meter-fault.
     std::vector<std::string> defects;
     std::vector<std::string> meter_faults;
+    // The unit the simulator plays (docs/simulator.md): the exact world, or a unit of the
+    // population drawn from (seed, serial) with these parameters pinned (--unit NAME=VALUE).
+    bool ideal = false;
+    std::vector<std::pair<std::string, double>> unit_pins;
 };
 
 // One channel of a multi-channel bench: a pump and its meter, each on a link of its own
@@ -85,6 +89,7 @@ struct RigDescription {
     std::string description;
     double time_scale = 1.0;   // bench seconds per wall second, for a bench started separately
     double line_tau_s = 20.0;  // the bench's fluid line (catheter compliance) time constant, seconds
+    double line_tau_uncertainty_pct = 30.0;  // how far the real constant may be from line_tau_s ("line" in the rig)
     std::vector<std::string> sim_args;  // extra pumprig-sim options (faults), simulator rigs only
     SimulatorConfig simulator;
     PumpLinkConfig pump;

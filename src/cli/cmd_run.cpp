@@ -58,7 +58,7 @@ int cmd_run(int argc, char** argv) {
         ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here")
         ("rt-priority", po::value(&rt_priority)->default_value(0),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)")
-        ("defect", po::value(&defects), "simulated bench only: give the pump this defect (pumprig-sim --list-defects); repeatable")
+        ("defect", po::value(&defects), "simulated bench only: give the pump this defect, NAME[=MAGNITUDE] (pumprig-sim --list-defects); repeatable")
         ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable")
         ("quiet,q", "print only the summary (and failures, errors, a pump not confirmed stopped): no progress, no log lines");
     args.add_to(desc);
@@ -82,8 +82,8 @@ int cmd_run(int argc, char** argv) {
         }
         // Checked here, so a typo is bad input, not a bench error later.
         for (const auto& d : defects) {
-            if (!pump::sim::defect_from_name(d)) {
-                std::cerr << "pumprig run: --defect " << d << ": expected a defect name from pumprig-sim --list-defects\n";
+            if (std::string why; !pump::sim::parse_defect(d, &why)) {
+                std::cerr << "pumprig run: --defect " << d << ": " << why << " (pumprig-sim --list-defects)\n";
                 return kExitBadInput;
             }
             rig->simulator.defects.push_back(d);

@@ -567,6 +567,7 @@ RunResult Runner::run() {
     RunResult result;
     result.dir = rec_.dir();
     data_.line_tau = Millis{static_cast<long long>(b_.rig().line_tau_s * 1000.0)};
+    data_.line_tau_uncertainty = b_.rig().line_tau_uncertainty_pct / 100.0;  // rig "line" (docs/benches.md)
     data_.times.steps.resize(sc_.steps.size());
 
     std::optional<record::EarlyEnd> ended_early;

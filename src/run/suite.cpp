@@ -29,9 +29,13 @@ Result<bench::RigDescription> rig_for_scenario(const bench::RigDescription& rig,
     if (!scenario.simulator.any()) return out;
     if (!rig.simulator.enabled)
         return fail(ErrorKind::BadInput, scenario.file.string() +
-                                             ": /simulator: this scenario sets up the pump through the simulated bench (battery charge); "
-                                             "expected a rig with a \"simulator\" section, got " + rig.file.string());
+                                             ": /simulator: this scenario sets up the pump through the simulated bench (battery charge, "
+                                             "motor stall); expected a rig with a \"simulator\" section, got " + rig.file.string());
     if (scenario.simulator.battery_pct) out.simulator.battery_pct = *scenario.simulator.battery_pct;
+    // A motor that stalls after a while: the simulator's scheduled fault (docs/scenarios.md).
+    if (scenario.simulator.motor_stall_after)
+        out.sim_args.insert(out.sim_args.end(),
+                            {"--fault-at", std::to_string(to_seconds(*scenario.simulator.motor_stall_after)) + ":motor_stall"});
     return out;
 }
 

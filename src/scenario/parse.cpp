@@ -355,7 +355,11 @@ private:
     // Preconditions only a simulated bench can set up (a real pump's battery cannot be drained
     // on demand); pumprig refuses to run such a scenario on a real bench.
     void parse_simulator(const json& s) {
-        if (!object(s, "/simulator", "simulated-bench preconditions", {"battery_pct"})) return;
+        if (!object(s, "/simulator", "simulated-bench preconditions", {"battery_pct", "motor_stall_after"})) return;
+        if (auto d = quantity(s, "/simulator", "motor_stall_after", parse_duration, false, "a duration such as \"30 min\"")) {
+            if (d->count() < 0) error_at_value("/simulator/motor_stall_after", "expected a duration of 0 or more");
+            else scenario_.simulator.motor_stall_after = *d;
+        }
         if (s.contains("battery_pct")) {
             const json& v = s.at("battery_pct");
             if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 100)

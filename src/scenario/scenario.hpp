@@ -209,7 +209,8 @@ struct Settings {
 // Preconditions that only the simulated bench can set up.
 struct SimulatorPreset {
     std::optional<double> battery_pct;  // battery charge at power-on
-    bool any() const { return battery_pct.has_value(); }
+    std::optional<Millis> motor_stall_after;  // the rotor stalls once, this long after the start
+    bool any() const { return battery_pct.has_value() || motor_stall_after.has_value(); }
 };
 
 struct Scenario {

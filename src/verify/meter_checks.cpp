@@ -269,12 +269,14 @@ CheckResult check_change_time_meter(std::span<const Sample> samples, const RateC
     const double stroke_s = dr > 0 ? p.accuracy.stroke.ul / dr * 3600.0 : kInf;
     const double interval_s = slower > 0 ? p.accuracy.stroke.ul / slower * 3600.0
                                          : (faster > 0 ? p.accuracy.stroke.ul / faster * 3600.0 : kInf);
-    const double tol_s = std::max(stroke_s, interval_s) + 2.0 * seconds(dt) +
-                         p.meter.line_tau_uncertainty * seconds(tau) + seconds(p.extra_tolerance);
+    // The line's share: the rig's uncertainty on tau, never less than the 0.5 tau this check
+    // allowed before the rig stated one (a rig saying +-30 % does not narrow it).
+    const double tau_share = std::max(0.5, p.meter.line_tau_uncertainty);
+    const double tol_s = std::max(stroke_s, interval_s) + 2.0 * seconds(dt) + tau_share * seconds(tau) +
+                         seconds(p.extra_tolerance);
     r.lower = -tol_s;
     r.upper = tol_s;
-    r.tolerance = "max(stroke / |delta rate|, stroke interval) + 2 sample intervals + " +
-                  num(p.meter.line_tau_uncertainty, 2) + " tau";
+    r.tolerance = "max(stroke / |delta rate|, stroke interval) + 2 sample intervals + " + num(tau_share, 2) + " tau";
     r.tolerance_source = "pump ICD 9 (strokes of 0.25 uL); sample interval; rig line constant uncertainty";
     if (dr <= 0) {
         r.detail = "no rate change expected: its time cannot be measured from the meter";
@@ -501,6 +503,17 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
         // The fit after the change must stay within the bolus.
         timing.search_after = std::min(timing.search_after, bolus.duration);
         timing.search_before = std::min(timing.search_before, std::max(bolus.duration, Millis{600'000}));
+        // Each fitted line must see one rate: a basal step under the bolus (or just before it)
+        // bends the line and moves the measured start. Stop at the nearest other rate change.
+        for (const auto& seg : expected)
+            for (const BenchTime edge : {seg.start, seg.end}) {
+                if (edge == s) continue;
+                const bool changes = internal::expected_rate_at(expected, edge - Millis{1}).ul_per_h !=
+                                     internal::expected_rate_at(expected, edge).ul_per_h;
+                if (!changes) continue;
+                if (edge > s && edge - s < timing.search_after) timing.search_after = std::chrono::duration_cast<Millis>(edge - s);
+                if (edge < s && s - edge < timing.search_before) timing.search_before = std::chrono::duration_cast<Millis>(s - edge);
+            }
         auto r = check_change_time_meter(samples, change, timing);
         r.kind = "bolus";
         out.push_back(std::move(r));

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/population.hpp"
 #include "core/clock.hpp"
 #include "pump/sim/defects.hpp"
 #include "sim_bench.hpp"
@@ -134,7 +135,7 @@ int main(int argc, char** argv) {
     int channel_count = 1;
     std::uint64_t seed = 1;
     int meter_tcp_port = -1;
-    std::vector<std::string> fault_at, meter_faults, defects, pump_serials, meter_serials;
+    std::vector<std::string> fault_at, meter_faults, defects, pump_serials, meter_serials, unit_pins;
     po::options_description desc(
         "pumprig-sim: simulated pumps and flow meters over pseudo-terminals (and loopback TCP).\n"
         "Serves --channels N channels (a pump and its meter each) on one clock. Prints a READY line\n"
@@ -156,14 +157,20 @@ int main(int argc, char** argv) {
         ("meter-unit", po::value(&opt.meter_unit_id)->default_value(1), "Modbus unit id of the meters")
         ("meter-tcp", po::value(&meter_tcp_port)->default_value(-1), "also serve Modbus TCP on 127.0.0.1:PORT (0: any free port for each channel; "
                                                                       "PORT > 0: channel K on PORT+K-1)")
-        ("line-tau", po::value(&opt.line_tau_s)->default_value(20.0), "fluid line time constant, seconds")
+        ("line-tau", po::value(&opt.line_tau_s)->default_value(20.0), "fluid line nominal time constant, seconds")
+        ("line-tau-uncertainty", po::value(&opt.line_tau_uncertainty_pct)->default_value(30.0),
+         "percent: each unit's real line constant is drawn within this of --line-tau")
+        ("ideal", po::bool_switch(&opt.ideal), "the exact world: exact pump, line at --line-tau, exact meter total, no latency "
+                                               "(default: each channel a unit of the population, drawn from its seed and pump serial)")
+        ("unit", po::value(&unit_pins), "[K@]NAME=VALUE pin a parameter of the unit (--show-unit lists them), e.g. delivery_error_pct=-14.9; repeatable")
+        ("show-unit", "print each channel's unit (its drawn and pinned parameters), then exit")
         ("battery", po::value(&opt.battery_pct)->default_value(100.0), "initial battery charge, percent")
         ("corrupt-rate", po::value(&opt.link_faults.corrupt_rate)->default_value(0.0), "probability that a byte on either link, either way, has a bit flipped")
         ("drop-rate", po::value(&opt.link_faults.drop_rate)->default_value(0.0), "probability that a pump response is not sent")
         ("late-rate", po::value(&opt.link_faults.late_rate)->default_value(0.0), "probability that a pump response comes 400 ms late")
         ("fault-at", po::value(&fault_at), "[K@]BENCH_SECONDS:NAME[:ARG] schedule a fault from the start (e.g. 3600:pump_link_down:2000, 7200:pump_reset, "
                                            "2@600:meter_silent:30000); repeatable")
-        ("defect", po::value(&defects), "[K@]NAME give the pump a defect from the catalogue (--list-defects); repeatable")
+        ("defect", po::value(&defects), "[K@]NAME[=VALUE] give the pump a defect from the catalogue, with a magnitude (--list-defects); repeatable")
         ("list-defects", "list the pump defects and meter faults, then exit")
         ("meter-fault", po::value(&meter_faults), "[K@]NAME[=V] give the meter a fault: zero_drift[=UL_PER_H_PER_H] (default 2), "
                                                  "air_bursts[=MEASUREMENTS] every 10 min (default 20), frozen[=BENCH_SECONDS] (default 600); repeatable")
@@ -181,7 +188,14 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (vm.count("list-defects")) {
-        for (const auto& d : pump::sim::defect_catalogue()) std::cout << d.name << "\t" << d.description << "\n";
+        for (const auto& d : pump::sim::defect_catalogue()) {
+            std::cout << d.name << "\t" << d.description;
+            if (!d.unit.empty())
+                std::cout << " (" << d.name << "=M, M in " << d.unit << " from " << d.min << " to " << d.max << ", default " << d.default_magnitude << ")";
+            std::cout << "\n";
+        }
+        for (const auto& a : pump::sim::defect_aliases())
+            std::cout << "alias:" << a.name << "\t" << pump::sim::defect_name(a.defect) << "=" << a.magnitude << "\n";
         std::cout << "meter:zero_drift\tthe meter's zero drifts (uL/h per hour)\n"
                      "meter:air_bursts\tAIR status for a burst of measurements every 10 min\n"
                      "meter:frozen\tthe meter's readings freeze (sample counter stops)\n";
@@ -222,6 +236,29 @@ int main(int argc, char** argv) {
             std::cerr << "pumprig-sim: --defect: " << e.what() << "\n";
             return 2;
         }
+    }
+    for (const auto& given : unit_pins) {
+        const auto cv = split_channel("unit", given, channel_count);
+        if (!cv) return 2;
+        std::string why;
+        const auto pin = bench::parse_unit_pin(cv->rest, &why);
+        if (!pin) {
+            std::cerr << "pumprig-sim: --unit " << why << "\n";
+            return 2;
+        }
+        for (auto* c : targets(*cv, opt.channels)) c->unit_pins.push_back(*pin);
+    }
+    if (!(opt.line_tau_uncertainty_pct >= 0 && opt.line_tau_uncertainty_pct <= 90)) {
+        std::cerr << "pumprig-sim: --line-tau-uncertainty must be 0 to 90 percent\n";
+        return 2;
+    }
+    if (vm.count("show-unit")) {
+        for (std::size_t k = 0; k < n_channels; ++k) {
+            const auto& c = opt.channels[k];
+            std::cout << "unit." << k + 1 << " seed=" << c.seed << " serial=" << c.pump_serial << " "
+                      << bench::draw_unit(c.seed, c.pump_serial, c.unit_pins, opt.ideal, opt.line_tau_uncertainty_pct).describe() << "\n";
+        }
+        return 0;
     }
     for (const auto& given : meter_faults) {
         const auto cv = split_channel("meter-fault", given, channel_count);

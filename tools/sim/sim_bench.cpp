@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -35,6 +37,8 @@ SimChannel::SimChannel(int number, const SimOptions& bench, const ChannelOptions
       now_(now),
       faults_(bench.link_faults, options.seed),
       defer_slow_answers_(bench.channels.size() > 1) {
+    unit_ = bench::draw_unit(options.seed, options.pump_serial, options.unit_pins, bench.ideal, bench.line_tau_uncertainty_pct);
+    latency_rng_.seed(options.seed * 0xD1B54A32D192ED03ULL + 7);
     pump_pty_ = open_pty();
     meter_pty_ = open_pty();
     pump_path_ = pump_pty_.slave_path;
@@ -57,10 +61,17 @@ SimChannel::SimChannel(int number, const SimOptions& bench, const ChannelOptions
     pc.seed = opt_.seed;
     pc.initial_batt_pct = bench_.battery_pct;
     pc.defects = pump::sim::PumpDefects::from_names(opt_.defects);
+    using P = bench::UnitParam;
+    pc.stroke_volume_error = unit_[P::DeliveryErrorPct] / 100.0;
+    pc.stroke_jitter_ms = static_cast<std::int64_t>(unit_[P::StrokeJitterMs]);
+    pc.clock_ppm = unit_[P::ClockPpm];
+    pc.reset_duration_ms = static_cast<std::int64_t>(unit_[P::ResetDurationMs]);
     pump_ = std::make_unique<pump::sim::PumpModel>(pc, now_);
     if (bench_.variant) variant_ = std::make_unique<VariantLink>(opt_.seed);
 
-    line_ = std::make_unique<meter::sim::FluidLine>(Millis{static_cast<long long>(bench_.line_tau_s * 1000.0)});
+    // The real line's constant, off the rig's nominal one by this unit's error.
+    line_ = std::make_unique<meter::sim::FluidLine>(
+        Millis{std::llround(bench_.line_tau_s * 1000.0 * (1.0 + unit_[P::LineTauErrorPct] / 100.0))});
 
     auto profile = meter::load_meter_profile(bench_.meter_profile);
     if (!profile) throw std::runtime_error(profile.error().describe());
@@ -68,6 +79,9 @@ SimChannel::SimChannel(int number, const SimOptions& bench, const ChannelOptions
     mo.serial = opt_.meter_serial;
     // A different stream from the pump's: the same seed must not correlate the two models.
     mo.seed = opt_.seed * 0x9E3779B97F4A7C15ULL + 1;
+    mo.gain_error = unit_[P::MeterGainErrorPct] / 100.0;
+    mo.offset_ul_h = unit_[P::MeterOffsetUlH];
+    mo.total_noise = unit_.meter_total_noise;
     meter_ = std::make_unique<meter::sim::Lf2000Model>(std::move(*profile), mo);
     meter_server_ = std::make_unique<meter::sim::MeterServer>(*meter_, bench_.meter_unit_id);
     if (opt_.meter_zero_drift_per_h != 0) meter_->set_zero_drift(FlowRate{opt_.meter_zero_drift_per_h});
@@ -154,8 +168,55 @@ void SimChannel::relay_meter() {
 void SimChannel::measure(Millis period) {
     // The pump's strokes enter the line, the line's outflow passes the meter. Order matters
     // only within 100 ms, below what the meter resolves.
-    line_->push(pump_->advance(period));
+    Volume out = std::exchange(lead_volume_, Volume{});
+    if (period.count() > lead_ms_) {
+        out += pump_->advance(Millis{period.count() - lead_ms_});
+        lead_ms_ = 0;
+    } else {
+        lead_ms_ -= period.count();
+    }
+    line_->push(out);
     meter_->measure(line_->advance(period));
+}
+
+long long SimChannel::draw_ms(double max_ms) {
+    if (max_ms <= 0) return 0;
+    return std::uniform_int_distribution<long long>(0, std::llround(max_ms))(latency_rng_);
+}
+
+void SimChannel::act_late() {
+    // In virtual time a request meets the bench clock standing still; a real pump takes up to
+    // 100 ms (ICD section 1) to act on it. The model goes ahead by that much before it reads
+    // the request, and the bench clock catches up at the next measurements.
+    const long long late = draw_ms(unit_[bench::UnitParam::AnswerLatencyMs]);
+    if (late <= lead_ms_) return;
+    lead_volume_ += pump_->advance(Millis{late - lead_ms_});
+    lead_ms_ = late;
+}
+
+std::string SimChannel::take_pump_output() {
+    std::string out = pump_->take_output();
+    const double max_ms = unit_[bench::UnitParam::EventLatencyMs];
+    if (max_ms <= 0 && held_events_.empty()) return out;
+    // Event lines wait up to event_latency_ms of bench time, in order; responses go at once
+    // (the ICD lets an event arrive between any two lines).
+    std::string pass;
+    for (std::size_t pos = 0; pos < out.size();) {
+        const auto nl = out.find('\n', pos);
+        const std::size_t end = nl == std::string::npos ? out.size() : nl + 1;
+        std::string line = out.substr(pos, end - pos);
+        pos = end;
+        if (line.starts_with("$EV,")) {
+            held_events_.push_back({now_ + Millis{draw_ms(max_ms)}, std::move(line)});
+        } else {
+            pass += line;
+        }
+    }
+    while (!held_events_.empty() && held_events_.front().at <= now_) {
+        pass += held_events_.front().line;
+        held_events_.pop_front();
+    }
+    return pass;
 }
 
 void SimChannel::after_step() {
@@ -168,18 +229,18 @@ void SimChannel::after_step() {
 
 void SimChannel::flush_pump() {
     if (pump_down_) {
-        (void)pump_->take_output();  // nobody is connected: the bytes are lost
+        (void)take_pump_output();  // nobody is connected: the bytes are lost
         return;
     }
     if (faults_.active()) {
-        std::string out = variant_ ? variant_->to_host(pump_->take_output()).bytes : pump_->take_output();
+        std::string out = variant_ ? variant_->to_host(take_pump_output()).bytes : take_pump_output();
         out = faults_.pump_output(out) + faults_.due(std::chrono::steady_clock::now());
         pump_pending_ += faults_.corrupt(out);
         flush_pending();
         return;
     }
     if (variant_ && defer_slow_answers_) {
-        auto out = variant_->to_host(pump_->take_output());
+        auto out = variant_->to_host(take_pump_output());
         const auto wall = std::chrono::steady_clock::now();
         if (holding_ && wall >= held_until_) {
             pump_pending_ += held_;
@@ -200,7 +261,7 @@ void SimChannel::flush_pump() {
         return;
     }
     if (variant_) {
-        auto out = variant_->to_host(pump_->take_output());
+        auto out = variant_->to_host(take_pump_output());
         if (out.delay_ms > 0) {
             // A slow answer: the pump takes its time (within the ICD's 100 ms).
             flush_pending();
@@ -208,7 +269,7 @@ void SimChannel::flush_pump() {
         }
         pump_pending_ += out.bytes;
     } else {
-        pump_pending_ += pump_->take_output();
+        pump_pending_ += take_pump_output();
     }
     flush_pending();
 }
@@ -240,8 +301,10 @@ void SimChannel::pump_io(bool readable) {
                 if (variant_) {
                     auto in = variant_->from_host(bytes);
                     (holding_ ? held_ : pump_pending_) += in.reply;
+                    if (in.to_model.find('\n') != std::string::npos) act_late();
                     pump_->receive(in.to_model);
                 } else {
+                    if (bytes.find('\n') != std::string_view::npos) act_late();
                     pump_->receive(bytes);
                 }
                 continue;

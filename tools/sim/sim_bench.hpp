@@ -7,9 +7,13 @@
 #include <chrono>
 #include <filesystem>
 #include <iosfwd>
+#include <deque>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
+
+#include "bench/population.hpp"
 
 #include "core/units.hpp"
 #include "link_faults.hpp"
@@ -35,6 +39,8 @@ struct ChannelOptions {
     double meter_zero_drift_per_h = 0;  // uL/h the meter's zero moves per hour, from the start
     int meter_air_burst = 0;            // measurements of AIR every 10 min of bench time (0: none)
     double meter_freeze_at_s = -1;      // the meter freezes this many bench seconds after the start
+    // The unit of the population this channel plays: parameters pinned (bench/population.hpp).
+    bench::UnitPins unit_pins;
 };
 
 // What all channels share.
@@ -45,7 +51,9 @@ struct SimOptions {
     std::string pump_model = "ITB-40";
     std::string meter_profile;
     int meter_unit_id = 1;
-    double line_tau_s = 20.0;
+    double line_tau_s = 20.0;                // the line's nominal time constant
+    double line_tau_uncertainty_pct = 30.0;  // the real one is drawn within this of it
+    bool ideal = false;  // the exact world: exact pump, line and meter total, no latency
     double battery_pct = 100.0;
     bool variant = false;  // exercise every freedom of the pump ICD on the pump link (variant.hpp)
     LinkFaultOptions link_faults;
@@ -62,6 +70,7 @@ public:
     SimChannel& operator=(const SimChannel&) = delete;
 
     int number() const { return number_; }
+    const bench::UnitValues& unit() const { return unit_; }
     // The published link names, for READY.
     const std::string& pump_path() const { return pump_path_; }
     const std::string& meter_path() const { return meter_pty_.slave_path; }
@@ -94,6 +103,9 @@ private:
     void pump_link_down(Millis wall);
     void pump_link_up();
     void relay_meter();
+    void act_late();                // the pump acts on a request up to answer_latency_ms late
+    std::string take_pump_output();  // the model's output, events held up to event_latency_ms
+    long long draw_ms(double max_ms);
 
     int number_;
     const SimOptions& bench_;
@@ -106,6 +118,15 @@ private:
     std::unique_ptr<meter::sim::Lf2000Model> meter_;
     std::unique_ptr<meter::sim::MeterServer> meter_server_;
     std::unique_ptr<VariantLink> variant_;  // set in variant mode
+    bench::UnitValues unit_;
+    std::mt19937_64 latency_rng_;
+    long long lead_ms_ = 0;  // how far the pump model is ahead of the bench clock (answer latency)
+    Volume lead_volume_;     // what the pump pushed out while ahead, for the next measurement
+    struct HeldEvent {
+        BenchTime at;
+        std::string line;
+    };
+    std::deque<HeldEvent> held_events_;  // event latency: lines not yet sent, in order
     LinkFaults faults_;
     std::vector<std::pair<BenchTime, std::string>> due_faults_;
     std::filesystem::path link_dir_;  // holds the stable pump link name when it may go away

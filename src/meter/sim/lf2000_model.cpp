@@ -46,7 +46,16 @@ void Lf2000Model::measure(Volume passed) {
     // A zero drift is a sensor error: it shows in the flow and in the counted volume alike.
     const double hours_drifting =
         static_cast<double>(measurements_ - drift_start_) * period_h;
-    const Volume measured = passed + volume_over(drift_per_hour_ * hours_drifting, profile_.measurement_period);
+    // So is this meter's calibration: a gain error and a zero offset within its accuracy.
+    Volume measured = passed * (1.0 + options_.gain_error) +
+                      volume_over(drift_per_hour_ * hours_drifting + FlowRate::from_ul_per_h(options_.offset_ul_h),
+                                  profile_.measurement_period);
+    if (options_.total_noise) {
+        // The sensor's noise is in every measurement, so in the total too (averaging out over
+        // many measurements); sigma a quarter of the accuracy at this flow, as for the flow.
+        const double sigma_ul_h = 0.25 * profile_.accuracy_at(FlowRate::from_ul_per_h(measured.ul / period_h)).ul_per_h;
+        measured = measured + Volume{gaussian(sigma_ul_h) * period_h};
+    }
     const double flow_ul_h = measured.ul / period_h;
 
     air_ = air_left_ > 0;

@@ -21,6 +21,10 @@ struct Lf2000Options {
     std::uint64_t seed = 1;       // every random source of the model
     double temperature_c = 22.0;  // liquid temperature around which the reading varies
     bool noise = true;            // false: flow and temperature exactly as computed
+    // This meter's calibration (docs/simulator.md, "A realistic bench"); 0: the exact meter.
+    double gain_error = 0;        // fraction of reading, in the flow and the total alike
+    double offset_ul_h = 0;       // zero offset, in the flow and the total alike
+    bool total_noise = false;     // each measurement's volume gets the flow's noise too
 };
 
 // Answer of a holding-register write, as Modbus exception numbers (0: accepted).

@@ -2,6 +2,7 @@
 // to 9). Everything here runs on whole milliseconds of elapsed time; see pump_model.hpp.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -16,9 +17,6 @@ constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMsPerDay = 86'400'000;
 constexpr std::int64_t kEventResendMs = 10'000;
 constexpr std::size_t kMaxKeptEvents = 64;
-// RESET: the ICD says BOOT comes "within 2 s of elapsed time". The model takes 1 s: well inside
-// the bound, and a gap a host can see (it must not take RESET's OK as the restart itself).
-constexpr std::int64_t kResetDurationMs = 1'000;
 // Battery thresholds on the exact charge; batt_pct is it rounded half up (see snapshot()).
 constexpr double kEriBelowPct = 10.5;
 constexpr double kEosBelowPct = 0.5;
@@ -56,14 +54,12 @@ double PumpModel::basal_nl_per_day() const {
     if (alarm_set(Alarm::EmptyRes) && !defect(Defect::EmptyResNoMinimumRate))
         return static_cast<double>(ItbLimits::kMinBasalNlPerDay);
     const double nl = dose_to_nl(program_->steps[current_step_].dose_ug_day, conc_ug_ml_);
-    if (defect(Defect::RateHigh8)) return nl * 1.08;
-    if (defect(Defect::RateLow8)) return nl * 0.92;
-    return nl;
+    return defect(Defect::RateError) ? nl * (1.0 + magnitude(Defect::RateError) / 100.0) : nl;
 }
 
 std::size_t PumpModel::step_in_force() const {
-    // schedule_hour_late: the schedule reads a clock one hour behind (a time-zone slip).
-    const std::int64_t slip = defect(Defect::ScheduleHourLate) ? 3'600'000 : 0;
+    // schedule_late: the schedule reads a clock M minutes behind (a time-zone slip).
+    const std::int64_t slip = defect(Defect::ScheduleLate) ? std::llround(magnitude(Defect::ScheduleLate) * 60'000.0) : 0;
     return program_->step_index_at(floor_mod(ms_of_day(elapsed_ms_) - slip, kMsPerDay));
 }
 
@@ -73,19 +69,23 @@ bool PumpModel::periodic_bolus_given_now() const {
 
 double PumpModel::bolus_planned_nl(BolusKind kind, MicroUg dose_ug) const {
     const double nl = dose_to_nl(dose_ug, conc_ug_ml_);
-    return kind == BolusKind::Clinician && defect(Defect::ClinicianBolusShort) ? nl * 0.8 : nl;
+    return kind == BolusKind::Clinician && defect(Defect::ClinicianBolusShort)
+               ? nl * (1.0 - magnitude(Defect::ClinicianBolusShort) / 100.0)
+               : nl;
 }
 
 bool PumpModel::low_res_reached() const {
     if (defect(Defect::LowResNever)) return false;
-    const std::int64_t late = defect(Defect::LowResLate) ? 1'000'000 : 0;
+    const std::int64_t late = defect(Defect::LowResLate) ? std::llround(magnitude(Defect::LowResLate) * 1e6) : 0;
     return reservoir_nl_ <= low_res_threshold_nl_ - late;
 }
 
 // ---- time -----------------------------------------------------------------------------------
 
 std::int64_t PumpModel::clock_elapsed(std::int64_t elapsed) const {
-    return defect(Defect::ClockDrift) ? elapsed + elapsed / 100 : elapsed;
+    if (clock_ppm_ == 0) return elapsed;
+    // Whole milliseconds, never backwards (clock_ppm_ > -1e6).
+    return elapsed + static_cast<std::int64_t>(std::floor(static_cast<double>(elapsed) * clock_ppm_ / 1e6));
 }
 
 std::int64_t PumpModel::ms_of_day(std::int64_t elapsed) const {
@@ -107,7 +107,17 @@ Volume PumpModel::advance(Millis dt) {
         elapsed_ms_ = std::min(target, next_boundary());
         process_tick();
     }
-    return Volume::from_nl(static_cast<double>((volume_out_strokes_ - out_before) * ItbLimits::kStrokeNl));
+    // Jittered strokes whose liquid has left by now (released by time, so that advance(a) then
+    // advance(b) still gives what advance(a + b) gives).
+    while (!strokes_in_flight_.empty() && strokes_in_flight_.front() <= elapsed_ms_) {
+        std::pop_heap(strokes_in_flight_.begin(), strokes_in_flight_.end(), std::greater<>{});
+        strokes_in_flight_.pop_back();
+        ++volume_out_strokes_;
+    }
+    // The unit's mechanical error (or the delivery_error defect in its place): the pump counts
+    // and reports 0.25 uL strokes, the rotor pushes a little more or less.
+    const double error = defect(Defect::DeliveryError) ? magnitude(Defect::DeliveryError) / 100.0 : config_.stroke_volume_error;
+    return Volume::from_nl(static_cast<double>((volume_out_strokes_ - out_before) * ItbLimits::kStrokeNl) * (1.0 + error));
 }
 
 std::int64_t PumpModel::next_boundary() const {
@@ -118,8 +128,10 @@ std::int64_t PumpModel::next_boundary() const {
     const auto next_at_time_of_day = [&](int start_min) {
         std::int64_t d = floor_mod(start_min * 60'000LL - ms_of_day(elapsed_ms_), kMsPerDay);
         if (d == 0) d = kMsPerDay;
-        // A fast clock reaches a time of day sooner in elapsed time.
-        if (defect(Defect::ClockDrift)) d = std::max<std::int64_t>(1, d * 100 / 101);
+        // A fast clock reaches a time of day sooner in elapsed time (a tick too early is a
+        // harmless re-check).
+        if (clock_ppm_ != 0)
+            d = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(static_cast<double>(d) * 1e6 / (1e6 + clock_ppm_))));
         return elapsed_ms_ + d;
     };
     if (state_ == PumpState::Running && program_) {
@@ -200,8 +212,26 @@ void PumpModel::deliver_due_strokes() {
 
 void PumpModel::one_stroke() {
     ++strokes_total_;
-    // motor_stall_unreported: from the 40th stroke on the rotor does not turn, unnoticed.
-    if (!(defect(Defect::MotorStallUnreported) && strokes_total_ >= 40)) ++volume_out_strokes_;
+    // stall: from the 40th stroke on, M % of the strokes do not turn the rotor, unnoticed; the
+    // lost ones are spread evenly (stroke k is lost when floor(k M / 100) steps up).
+    bool pushed = true;
+    if (defect(Defect::Stall) && strokes_total_ >= 40) {
+        const double f = magnitude(Defect::Stall) / 100.0;
+        ++stall_strokes_;
+        pushed = std::floor(static_cast<double>(stall_strokes_) * f + kStrokeSlack) ==
+                 std::floor(static_cast<double>(stall_strokes_ - 1) * f + kStrokeSlack);
+    }
+    if (pushed && config_.stroke_jitter_ms > 0) {
+        // splitmix64: one draw per stroke, so the jitter does not depend on how time is advanced.
+        std::uint64_t z = (jitter_state_ += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        z ^= z >> 31;
+        strokes_in_flight_.push_back(elapsed_ms_ + static_cast<std::int64_t>(z % static_cast<std::uint64_t>(config_.stroke_jitter_ms + 1)));
+        std::push_heap(strokes_in_flight_.begin(), strokes_in_flight_.end(), std::greater<>{});
+    } else if (pushed) {
+        ++volume_out_strokes_;
+    }
     // bolus_not_deducted: strokes that make up the bolus's own share are not counted off.
     if (defect(Defect::BolusNotDeducted) && bolus_ &&
         static_cast<std::int64_t>(std::floor(bolus_->contribution(elapsed_ms_) + kStrokeSlack)) > bolus_strokes_undeducted_) {
@@ -250,6 +280,8 @@ void PumpModel::check_step_change() {
     // step_after_midnight_skipped: the step starting at midnight never comes into force from
     // another step; the pump stays on the one before until the next change.
     if (step == 0 && defect(Defect::StepAfterMidnightSkipped)) return;
+    // step_waits_for_bolus: the change waits for the bolus under way to end.
+    if (bolus_ && defect(Defect::StepWaitsForBolus)) return;
     current_step_ = step;
     update_basal_rate();
     announce_step();
@@ -262,7 +294,9 @@ void PumpModel::start_bolus(BolusKind kind, MicroUg dose_ug, int dur_min) {
     run.dose_ug = dose_ug;
     run.planned_strokes = planned_nl / static_cast<double>(ItbLimits::kStrokeNl);
     run.start_ms = elapsed_ms_;
-    run.end_ms = elapsed_ms_ + dur_min * 60'000LL * (defect(Defect::BolusDoubleDuration) ? 2 : 1);
+    run.end_ms = elapsed_ms_ + dur_min * 60'000LL;
+    if (defect(Defect::BolusSlow))
+        run.end_ms = elapsed_ms_ + std::llround(static_cast<double>(dur_min) * 60'000.0 * (1.0 + magnitude(Defect::BolusSlow) / 100.0));
     bolus_strokes_undeducted_ = 0;
     run.strokes_per_ms = run.planned_strokes / static_cast<double>(run.end_ms - run.start_ms);
     run.strokes_at_start = strokes_total_;
@@ -300,13 +334,14 @@ void PumpModel::start_due_periodic_boluses() {
     for (const auto& b : program_->boluses) {
         const std::int64_t at = b.start_min * 60'000LL;
         // A drifting clock does not land on every millisecond: take the crossing instead.
-        const bool due = defect(Defect::ClockDrift) && elapsed_ms_ > last_tick_ms_
+        const bool due = clock_ppm_ != 0 && elapsed_ms_ > last_tick_ms_
                              ? floor_mod(at - before - 1, kMsPerDay) < floor_mod(now - before, kMsPerDay)
                              : at == now;
         if (!due) continue;
         if (defect(Defect::PeriodicBolusSkipped) && periodic_due_count_++ % 2 == 0) continue;
         if (defect(Defect::PeriodicBolusTwice)) waiting_boluses_.push_back(b);
         if (bolus_) {
+            if (defect(Defect::WaitingBolusDropped)) continue;
             waiting_boluses_.push_back(b);  // starts when the one under way ends
         } else {
             start_bolus(BolusKind::Periodic, b.dose_ug, b.dur_min);
@@ -315,7 +350,7 @@ void PumpModel::start_due_periodic_boluses() {
 }
 
 void PumpModel::start_priming(std::int64_t vol_nl) {
-    if (defect(Defect::PrimingVolumeWrong)) vol_nl = vol_nl * 6 / 5;
+    if (defect(Defect::PrimingExcess)) vol_nl = std::llround(static_cast<double>(vol_nl) * (1.0 + magnitude(Defect::PrimingExcess) / 100.0));
     drop_partial_stroke();
     Run run;
     run.planned_strokes = static_cast<double>(vol_nl) / static_cast<double>(ItbLimits::kStrokeNl);
@@ -430,6 +465,7 @@ void PumpModel::set_battery_pct(double pct) {
 void PumpModel::enter_end_of_service() {
     end_of_service_ = true;
     set_alarm(Alarm::Eos);
+    if (defect(Defect::EosKeepsRunning)) return;
     stop_delivery(PumpState::Stopped);  // for good: START is refused from now on
 }
 
@@ -447,7 +483,7 @@ void PumpModel::emit_event(std::string_view type, std::vector<std::pair<std::str
         // only ALARMs kept, which five alarm codes make unlikely, the oldest goes: the cap holds.
         auto victim = std::find_if(pending_events_.begin(), pending_events_.end(),
                                    [](const PendingEvent& e) { return !e.alarm; });
-        if (victim == pending_events_.end()) victim = pending_events_.begin();
+        if (victim == pending_events_.end() || defect(Defect::EventOverflowDropsAlarms)) victim = pending_events_.begin();
         pending_events_.erase(victim);
     }
 }
@@ -476,7 +512,12 @@ void PumpModel::begin_reset() {
     auth_failures_ = 0;
     // Kept: program, reservoir, concentration, clock, threshold, PTM history, deliv_ml, and an
     // AUTH lockout under way (conservative: a reset does not shorten it).
-    boot_at_ms_ = elapsed_ms_ + kResetDurationMs;
+    if (defect(Defect::ResetForgetsProgram)) {
+        program_.reset();
+        deliv_zero_strokes_ = strokes_total_;
+    }
+    // The ICD: BOOT "within 2 s of elapsed time"; the unit's own time (1 s for the exact pump).
+    boot_at_ms_ = elapsed_ms_ + config_.reset_duration_ms;
 }
 
 void PumpModel::inject_watchdog_reset() {

@@ -2,6 +2,7 @@
 #include "pump/sim/pump_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "pump/codec/fields.hpp"
@@ -130,6 +131,11 @@ bool PumpModel::Snapshot::has(Alarm a) const {
 
 PumpModel::PumpModel(PumpModelConfig config, BenchTime clock_at_power_on)
     : config_(std::move(config)), nonces_(config_.seed, config_.forced_nonces) {
+    clock_ppm_ = config_.clock_ppm + (defect(Defect::ClockDrift) ? magnitude(Defect::ClockDrift) : 0.0);
+    jitter_state_ = config_.seed ^ 0x5DEECE66DULL;
+    if (!(clock_ppm_ > -1e6)) throw std::invalid_argument("the pump clock cannot run backwards");
+    if (config_.reset_duration_ms < 0 || config_.stroke_jitter_ms < 0 || !(config_.stroke_volume_error > -1))
+        throw std::invalid_argument("pump mechanics out of range");
     const auto size = reservoir_size_nl(config_.model);
     if (!size) throw std::invalid_argument("pump model must be ITB-20 or ITB-40, not '" + config_.model + "'");
     reservoir_size_nl_ = *size;
@@ -322,7 +328,7 @@ PumpModel::Reply PumpModel::on_status(const Args& args) {
         {"conc_ug_ml", std::to_string(conc_ug_ml_)},
         {"rate_ml_day", codec::format_fixed(running ? basal_nl_per_day() / 1e6 : 0.0, 3)},
         {"bolus", bolus_ ? to_string(bolus_->kind) : "NONE"},
-        {"deliv_ml", ml_from_nl(strokes_total_ * ItbLimits::kStrokeNl)},
+        {"deliv_ml", ml_from_nl(delivered_strokes() * ItbLimits::kStrokeNl)},
         {"step", std::to_string(running ? current_step_ + 1 : 0)},
         {"batt_pct", std::to_string(s.batt_pct)},
         {"alarms", alarms},
@@ -406,7 +412,15 @@ PumpModel::Reply PumpModel::on_prog_commit(const Args& args) {
     edit_.reset();  // every commit, good or failed, closes the edit
     if (conc_ug_ml_ == 0) return PUMP_ERR("STATE", "no concentration set yet (REFILL first)");
     if (auto problem = program_problem(edit, conc_ug_ml_); !problem.empty()) return PUMP_ERR("RANGE", problem);
+    if (state_ == PumpState::Running && defect(Defect::CommitRunningDeferred)) {
+        // The answer is the new program's; the old one goes on until the next START.
+        deferred_program_ = std::move(edit);
+        return {true, {}, {}, {{"steps", std::to_string(deferred_program_->steps.size())},
+                               {"boluses", std::to_string(deferred_program_->boluses.size())},
+                               {"daily_ug", codec::format_fixed(deferred_program_->daily_ug(), 1)}}};
+    }
     program_ = std::move(edit);
+    deferred_program_.reset();
     if (state_ == PumpState::Running) {
         // A bolus under way goes on; boluses waiting are dropped; the new step is announced.
         waiting_boluses_.clear();
@@ -458,6 +472,7 @@ PumpModel::Reply PumpModel::on_start(const Args& args) {
     if (!program_) return PUMP_ERR("STATE", "no program in force");
     if (conc_ug_ml_ == 0) return PUMP_ERR("STATE", "no concentration set");
     if (alarm_set(Alarm::EmptyRes)) return PUMP_ERR("STATE", "EMPTY_RES is set");
+    if (deferred_program_) program_ = *std::exchange(deferred_program_, std::nullopt);
     start_running();
     return {};
 }
@@ -465,6 +480,8 @@ PumpModel::Reply PumpModel::on_start(const Args& args) {
 PumpModel::Reply PumpModel::on_stop(const Args& args) {
     if (auto p = args.key_problem({})) return PUMP_ERR("ARG", *p);
     // OK also when already STOPPED. From SUSPENDED, STOP is what clears MOTOR_STALL.
+    // stall_not_cleared: the alarm stays and the pump stays SUSPENDED.
+    if (alarm_set(Alarm::MotorStall) && defect(Defect::StallNotCleared)) return {};
     clear_alarm(Alarm::MotorStall);
     if (bolus_ && defect(Defect::StopKeepsBolus)) {
         // The basal stops, the bolus under way is left running to its end.
@@ -518,12 +535,29 @@ PumpModel::Reply PumpModel::on_ptm(const Args& args) {
     if (alarm_set(Alarm::EmptyRes)) return PUMP_ERR("STATE", "EMPTY_RES is set");
     if (bolus_) return PUMP_ERR("STATE", "another bolus is under way");
     const auto& ptm = *program_->ptm;
-    if (!ptm_starts_ms_.empty() && elapsed_ms_ - ptm_starts_ms_.back() < ptm.lockout_min * 60'000LL &&
-        !defect(Defect::PtmLockoutIgnored))
+    // ptm_lockout_short: the lockout ends M minutes early; ptm_lockout_on_clock: it is timed
+    // on the settable clock instead of elapsed time.
+    const std::int64_t lockout_ms =
+        std::max<std::int64_t>(0, ptm.lockout_min * 60'000LL -
+                                      (defect(Defect::PtmLockoutShort) ? std::llround(magnitude(Defect::PtmLockoutShort) * 60'000.0) : 0));
+    const std::int64_t since_last = defect(Defect::PtmLockoutOnClock) && !ptm_start_clocks_ms_.empty()
+                                        ? clock_ms() - ptm_start_clocks_ms_.back()
+                                        : (ptm_starts_ms_.empty() ? 0 : elapsed_ms_ - ptm_starts_ms_.back());
+    if (!ptm_starts_ms_.empty() && since_last < lockout_ms)
         return PUMP_ERR("LOCKOUT", "less than lockout_min since the last patient bolus");
-    if (ptm_starts_within_day() >= ptm.max_day + (defect(Defect::PtmLimitOffByOne) ? 1 : 0)) return PUMP_ERR("LIMIT", "max_day patient boluses in the last 24 h");
-    while (!ptm_starts_ms_.empty() && elapsed_ms_ - ptm_starts_ms_.front() > 86'400'000) ptm_starts_ms_.pop_front();
+    // ptm_limit_calendar_day: only starts on the pump clock's day count.
+    const std::int64_t counted =
+        defect(Defect::PtmLimitCalendarDay)
+            ? std::count_if(ptm_start_clocks_ms_.begin(), ptm_start_clocks_ms_.end(),
+                            [&](std::int64_t c) { return c / 86'400'000 == clock_ms() / 86'400'000; })
+            : ptm_starts_within_day();
+    if (counted >= ptm.max_day + (defect(Defect::PtmLimitOffByOne) ? 1 : 0)) return PUMP_ERR("LIMIT", "max_day patient boluses in the last 24 h");
+    while (!ptm_starts_ms_.empty() && elapsed_ms_ - ptm_starts_ms_.front() > 86'400'000) {
+        ptm_starts_ms_.pop_front();
+        ptm_start_clocks_ms_.pop_front();
+    }
     ptm_starts_ms_.push_back(elapsed_ms_);
+    ptm_start_clocks_ms_.push_back(clock_ms());
     start_bolus(BolusKind::Ptm, ptm.dose_ug, ptm.dur_min);
     return {};
 }
@@ -553,7 +587,8 @@ PumpModel::Reply PumpModel::on_refill(const Args& args) {
         if (auto problem = program_problem(*program_, *conc); !problem.empty())
             return PUMP_ERR("RANGE", "program outside limits at this concentration: " + problem);
     }
-    reservoir_nl_ = *res;
+    // refill_adds: the volume is added to what the pump believes is left.
+    reservoir_nl_ = defect(Defect::RefillAdds) ? std::min<std::int64_t>(reservoir_size_nl_, reservoir_nl_ + *res) : *res;
     if (!(defect(Defect::RefillConcentrationIgnored) && conc_ug_ml_ != 0)) conc_ug_ml_ = *conc;
     // A refill is the only thing that clears the reservoir alarms, and it can set them too.
     if (reservoir_nl_ > low_res_threshold_nl_) clear_alarm(Alarm::LowRes);
@@ -593,7 +628,7 @@ PumpModel::Snapshot PumpModel::snapshot() const {
     s.clock = BenchTime{Millis{clock_ms()}};
     s.elapsed = Millis{elapsed_ms_};
     s.reservoir = Volume::from_nl(static_cast<double>(reservoir_nl_));
-    s.delivered = Volume::from_nl(static_cast<double>(strokes_total_ * ItbLimits::kStrokeNl));
+    s.delivered = Volume::from_nl(static_cast<double>(delivered_strokes() * ItbLimits::kStrokeNl));
     s.conc_ug_ml = conc_ug_ml_;
     s.basal_rate = state_ == PumpState::Running ? FlowRate::from_ml_per_day(basal_nl_per_day() / 1e6) : FlowRate{};
     if (bolus_) s.bolus = bolus_->kind;

@@ -52,6 +52,12 @@ struct PumpModelConfig {
     std::deque<std::string> forced_nonces;
     // Defects from the catalogue (defects.hpp); none: a conforming pump.
     PumpDefects defects;
+    // This unit's place in the production population (docs/simulator.md, "A realistic bench");
+    // the defaults are the exact pump.
+    double stroke_volume_error = 0;      // fraction: each stroke pushes 0.25 uL x (1 + this)
+    std::int64_t stroke_jitter_ms = 0;   // each stroke's liquid leaves up to this much late
+    double clock_ppm = 0;                // the pump clock's rate error, parts per million
+    std::int64_t reset_duration_ms = 1000;  // RESET to BOOT (the ICD allows up to 2 s)
 };
 
 class PumpModel {
@@ -149,9 +155,10 @@ private:
 
     // Time and delivery (pump_delivery.cpp).
     std::int64_t clock_ms() const { return clock_offset_ms_ + clock_elapsed(elapsed_ms_); }
-    // Elapsed time as the pump clock counts it (differs only with the clock_drift defect).
+    // Elapsed time as the pump clock counts it (differs with a clock rate error, clock_ppm_).
     std::int64_t clock_elapsed(std::int64_t elapsed) const;
     bool defect(Defect d) const { return config_.defects.has(d); }
+    double magnitude(Defect d) const { return config_.defects.magnitude(d); }
     std::int64_t ms_of_day(std::int64_t elapsed) const;
     std::string clock_text() const;
     std::int64_t next_boundary() const;
@@ -189,6 +196,7 @@ private:
     void begin_reset();
     void finish_reset();
     std::int64_t ptm_starts_within_day() const;
+    std::int64_t delivered_strokes() const { return strokes_total_ - deliv_zero_strokes_; }
 
     // Behaviour a defect catalogue may bend later.
     double basal_nl_per_day() const;                // the basal rate delivered now
@@ -271,7 +279,17 @@ private:
     std::int64_t periodic_due_count_ = 0;      // periodic boluses that came due
     std::int64_t bolus_strokes_undeducted_ = 0;  // bolus_not_deducted: strokes of the bolus under way
     std::int64_t volume_out_strokes_ = 0;      // strokes that really pushed liquid out
-    std::int64_t last_tick_ms_ = 0;            // clock_drift: the previous tick, for crossings
+    std::int64_t last_tick_ms_ = 0;            // a drifting clock: the previous tick, for crossings
+    std::int64_t stall_strokes_ = 0;           // stall: strokes counted since the stall began
+    std::int64_t deliv_zero_strokes_ = 0;      // reset_forgets_program: deliv_ml counts from here
+    std::optional<Program> deferred_program_;  // commit_running_deferred: waits for START
+    std::deque<std::int64_t> ptm_start_clocks_ms_;  // pump clock of each patient bolus start
+
+    // The unit's mechanics (PumpModelConfig): clock rate, stroke jitter.
+    double clock_ppm_ = 0;                     // the unit's rate error plus clock_drift
+    std::uint64_t jitter_state_ = 0;           // splitmix64 state, one draw per stroke
+    std::vector<std::int64_t> strokes_in_flight_;  // min-heap: when each jittered stroke's liquid leaves
+    std::int64_t strokes_out_pending_ = 0;     // strokes whose liquid left, not yet returned by advance
 
     double batt_anchor_pct_ = 100;
     std::int64_t batt_anchor_ms_ = 0;

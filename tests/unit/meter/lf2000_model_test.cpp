@@ -229,3 +229,23 @@ TEST_CASE("meter LF-2000 model: the same model speaks another make's register ma
     meter.measure({});
     CHECK(decoded(meter).total.ul == 0.0);
 }
+
+TEST_CASE("meter LF-2000 model: a unit's calibration error and noise reach the total as they reach the flow") {
+    Lf2000Options o = quiet();
+    o.gain_error = 0.005;  // the edges of the meter ICD's accuracy: +0.5 % of reading, +0.1 uL/h
+    o.offset_ul_h = 0.1;
+    Lf2000Model meter(test::lf2000(), o);
+    for (int tick = 0; tick < 36000; ++tick) meter.measure(per_measurement(100.0));  // one hour at 100 uL/h
+    CHECK(meter.exact_total().ul == doctest::Approx(100.0 * 1.005 + 0.1).epsilon(1e-9));
+    CHECK(decoded(meter).flow.ul_per_h == doctest::Approx(100.0 * 1.005 + 0.1).epsilon(1e-6));  // float32, 0.01 uL/h steps
+
+    // Noise in every measurement: the total of a noisy meter moves off the exact one, but by far
+    // less than the accuracy over an hour (it averages out).
+    Lf2000Options n;
+    n.seed = 5;
+    n.total_noise = true;
+    Lf2000Model noisy(test::lf2000(), n);
+    for (int tick = 0; tick < 36000; ++tick) noisy.measure(per_measurement(100.0));
+    CHECK(noisy.exact_total().ul != 100.0);
+    CHECK(noisy.exact_total().ul == doctest::Approx(100.0).epsilon(0.001));
+}
