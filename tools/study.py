@@ -49,20 +49,25 @@ CORNERS = [
 ]
 
 
-def write_rig(folder, channels, unit_args=(), name="study"):
-    """A simulated bench of `channels` channels (serials SIM0001.. ), the realistic population."""
+def write_rig(folder, channels, pins=(), name="study"):
+    """A simulated bench of `channels` channels (serials SIM0001.. ), the realistic population;
+    pins[k] the NAME=VALUE pins of channel k+1's unit (the rig's "simulator": {"unit": ...})."""
     rig = {
         "name": name,
         "description": "tools/study.py: a simulated bench, each channel a unit of the population",
-        "simulator": {"time": "virtual", "pump_model": "ITB-40", "faults": list(unit_args)},
+        "simulator": {"time": "virtual", "pump_model": "ITB-40"},
         "line": {"tau_s": 20.0, "tau_uncertainty_pct": 30},
         "pump": {"backend": "termios", "key": {"test_key": True}},
         "meter": {"link": "rtu", "parity": "none", "profile": "fixtures/meters/lf-2000.json"},
     }
+    def unit(k):
+        return {p.split("=")[0]: float(p.split("=")[1]) for p in (pins[k - 1] if k - 1 < len(pins) else [])}
     if channels > 1:
-        rig["channels"] = [{"name": f"U{k}", "simulator": {"pump_serial": f"SIM{k:04d}"}} for k in range(1, channels + 1)]
+        rig["channels"] = [{"name": f"U{k}", "simulator": {"pump_serial": f"SIM{k:04d}", "unit": unit(k)}}
+                           for k in range(1, channels + 1)]
     else:
         rig["simulator"]["pump_serial"] = "SIM0001"
+        rig["simulator"]["unit"] = unit(1)
     path = os.path.join(folder, f"{name}.json")
     with open(path, "w") as f:
         json.dump(rig, f, indent=1)
@@ -145,7 +150,7 @@ def conforming(args, units_pins, label_of):
             for k, pins in enumerate(batch, start=1):
                 for p in pins:
                     unit_args += ["--unit", f"{k}@{p}"]
-            rig = write_rig(tmp, len(batch), unit_args, name=f"study-{b}")
+            rig = write_rig(tmp, len(batch), batch, name=f"study-{b}")
             out = os.path.join(tmp, f"out-{b}")
             os.makedirs(out)
             units = show_units(build, seed, len(batch), unit_args)

@@ -50,6 +50,7 @@ std::vector<std::string> simulator_args(const RigDescription& rig, const BenchOp
             for (const auto& d : ch.defects) args.insert(args.end(), {"--defect", k + d});
             for (const auto& f : ch.meter_faults) args.insert(args.end(), {"--meter-fault", k + f});
             for (const auto& f : ch.fault_at) args.insert(args.end(), {"--fault-at", k + f});
+            for (const auto& [name, value] : ch.unit_pins) args.insert(args.end(), {"--unit", k + name + "=" + std::to_string(value)});
         }
     }
     for (const auto& a : rig.sim_args) args.push_back(a);

@@ -265,6 +265,12 @@ void read_channels(const ObjectReader& top, const json& list, RigDescription& ri
             auto s = c.child("simulator");
             s.get("pump_serial", ch.pump_serial);
             read_fault_lists(s, list[i].at("simulator"), ch.defects, ch.meter_faults);
+            if (s.has("unit")) {
+                s.mark("unit");
+                auto pins = read_unit_pins(list[i].at("simulator").at("unit"), s.pointer() + "/unit", rig.file);
+                if (!pins) throw std::runtime_error(pins.error().message);
+                ch.unit_pins = std::move(*pins);
+            }
             if (s.has("fault_at")) {
                 const auto& f = list[i].at("simulator").at("fault_at");
                 const std::string fat = s.pointer() + "/fault_at";

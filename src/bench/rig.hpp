@@ -81,6 +81,7 @@ struct ChannelConfig {
     std::vector<std::string> defects;
     std::vector<std::string> meter_faults;
     std::vector<std::string> fault_at;
+    std::vector<std::pair<std::string, double>> unit_pins;  // this channel's unit of the population, pinned (pumprig-sim --unit K@NAME=V)
 };
 
 struct RigDescription {

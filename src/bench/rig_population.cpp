@@ -4,6 +4,28 @@
 
 namespace pumprig::bench {
 
+Result<UnitPins> read_unit_pins(const nlohmann::json& unit, const std::string& at, const std::filesystem::path& file) {
+    auto bad = [&file](const std::string& ptr, const std::string& expected) {
+        return fail(ErrorKind::BadInput, file.string() + ": at " + ptr + ": expected " + expected);
+    };
+    UnitPins out;
+    if (!unit.is_object()) return bad(at, "an object of unit parameters pinned, e.g. {\"delivery_error_pct\": -14.9}");
+    for (const auto& [key, value] : unit.items()) {
+        const auto param = unit_param_from_name(key);
+        std::string names;
+        for (const auto& p : unit_params()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+        if (!param) return bad(at + "/" + key, "one of " + names + " (this key is unknown)");
+        const auto& info = unit_params()[static_cast<std::size_t>(*param)];
+        if (!value.is_number() || !(value.get<double>() >= info.min && value.get<double>() <= info.max)) {
+            std::ostringstream range;
+            range << "a number from " << info.min << " to " << info.max << " " << info.unit;
+            return bad(at + "/" + key, range.str());
+        }
+        out.emplace_back(key, value.get<double>());
+    }
+    return out;
+}
+
 Result<RigPopulation> read_rig_population(const nlohmann::json& top, const std::string& pointer, const std::filesystem::path& file) {
     RigPopulation out;
     auto bad = [&file](const std::string& ptr, const std::string& expected) {
@@ -37,22 +59,9 @@ Result<RigPopulation> read_rig_population(const nlohmann::json& top, const std::
         out.ideal = sim.at("ideal").get<bool>();
     }
     if (sim.contains("unit")) {
-        const auto& unit = sim.at("unit");
-        if (!unit.is_object()) return bad(at + "/unit", "an object of unit parameters pinned, e.g. {\"delivery_error_pct\": -14.9}");
-        for (const auto& [key, value] : unit.items()) {
-            const auto param = unit_param_from_name(key);
-            std::string names;
-            for (const auto& p : unit_params()) names += (names.empty() ? "" : ", ") + std::string(p.name);
-            if (!param) return bad(at + "/unit/" + key, "one of " + names + " (this key is unknown)");
-            const auto& info = unit_params()[static_cast<std::size_t>(*param)];
-            if (!value.is_number() || !(value.get<double>() >= info.min && value.get<double>() <= info.max))
-            {
-                std::ostringstream range;
-                range << "a number from " << info.min << " to " << info.max << " " << info.unit;
-                return bad(at + "/unit/" + key, range.str());
-            }
-            out.unit_pins.emplace_back(key, value.get<double>());
-        }
+        auto pins = read_unit_pins(sim.at("unit"), at + "/unit", file);
+        if (!pins) return std::unexpected(pins.error());
+        out.unit_pins = std::move(*pins);
     }
     return out;
 }

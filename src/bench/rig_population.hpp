@@ -25,6 +25,9 @@ struct RigPopulation {
 // Reads "line" from the rig object `top` and "ideal" and "unit" from its "simulator" object
 // (each optional). Errors name the file and the JSON pointer (`pointer` is top's, "" for the
 // whole file) and say what was expected.
+// One "unit" object of pins ({"delivery_error_pct": -14.9, ...}) at JSON pointer `at`: the rig's
+// simulator section, or a channel's.
+Result<UnitPins> read_unit_pins(const nlohmann::json& unit, const std::string& at, const std::filesystem::path& file);
 Result<RigPopulation> read_rig_population(const nlohmann::json& top, const std::string& pointer, const std::filesystem::path& file);
 
 }  // namespace pumprig::bench

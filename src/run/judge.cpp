@@ -400,6 +400,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     // that rest on its data are then not judged either way.
     verify::MeterHealthParams mp;
     mp.settling = settling;
+    mp.line_tau_uncertainty = run.line_tau_uncertainty;
     mp.requirements = sc.requirements;
     for (auto& r2 : verify::check_meter_health(run.samples, plan.segments, run.statuses, run.line_tau, mp)) {
         // The meter's health is the bench's, not the pump's: these name the meter's requirements

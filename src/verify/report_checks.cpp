@@ -257,6 +257,23 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
         out.push_back(frozen);
     }
 
+    // The line's tail over [a, b] (uL/h) is not known exactly: the real line's constant lies
+    // within the rig's uncertainty and the pump delivered the fluid in it within its accuracy.
+    // Judge against the whole range: {lowest, highest} over five constants, +-15 %.
+    struct TailRange { double lo, hi; };
+    auto tail_range = [&](BenchTime a0, BenchTime b0) {
+        const double hh = internal::hours(std::chrono::duration_cast<Millis>(b0 - a0));
+        double lo = kInf, hi = -kInf;
+        for (int k = 0; k <= 4; ++k) {
+            const double f = std::max(0.0, 1.0 - p.line_tau_uncertainty + 2.0 * p.line_tau_uncertainty * k / 4.0);
+            const Millis t{std::llround(static_cast<double>(line_tau.count()) * f)};
+            const double v = (expected_meter_total(expected, b0, t).ul - expected_meter_total(expected, a0, t).ul) / hh;
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+        const double d = p.accuracy.delivery_pct / 100.0;
+        return TailRange{std::min(lo * (1.0 - d), lo * (1.0 + d)), std::max(hi * (1.0 - d), hi * (1.0 + d))};
+    };
     // Zero: settled periods with no expected delivery in which the pump's own count stood still.
     // Judged twice: on the total (what every volume check reads) and on the flow register (its
     // zero, drifting or not: each minute's mean of the register within the zero accuracy).
@@ -305,6 +322,7 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
             if (n >= 3 && den > 0) flow = (n * sxy - sx * sy) / den;
         }
         const double tail = (expected_meter_total(expected, v1, line_tau).ul - expected_meter_total(expected, v0, line_tau).ul) / h;
+        const auto tr = tail_range(v0, v1);
         const double dev = std::fabs(flow - tail);
         if (dev > worst) {
             worst = dev;
@@ -312,9 +330,9 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
             zero.expected = tail;
             // The meter's zero accuracy (0.1 uL/h) and its reading accuracy on the line's tail,
             // plus one nL of the total's resolution at each end.
-            const double tol = p.accuracy.meter_offset.ul_per_h + std::fabs(tail) * p.accuracy.meter_reading_pct / 100.0 + 0.002 / h;
-            zero.lower = tail - tol;
-            zero.upper = tail + tol;
+            const double tol = p.accuracy.meter_offset.ul_per_h + tr.hi * p.accuracy.meter_reading_pct / 100.0 + 0.002 / h;
+            zero.lower = tr.lo - tol;
+            zero.upper = tr.hi + tol;
             zero.window_start = v0;
             zero.window_end = v1;
             zero.detail = "mean meter flow (least-squares slope of the total) " + num(flow, 3) + " uL/h over " + num(h * 60, 0) +
@@ -335,16 +353,17 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
             ++flow_minutes;
             const double bh = internal::hours(p.zero_flow_block);
             const double block_tail = (expected_meter_total(expected, m1, line_tau).ul - expected_meter_total(expected, m0, line_tau).ul) / bh;
+            const auto btr = tail_range(m0, m1);
             const double mean = sum / n;
             const double dev = std::fabs(mean - block_tail);
             if (dev > worst_flow) {
                 worst_flow = dev;
                 zero_flow.measured = mean;
                 zero_flow.expected = block_tail;
-                const double tol = p.accuracy.meter_offset.ul_per_h + std::fabs(block_tail) * p.accuracy.meter_reading_pct / 100.0 +
+                const double tol = p.accuracy.meter_offset.ul_per_h + btr.hi * p.accuracy.meter_reading_pct / 100.0 +
                                    p.flow_resolution.ul_per_h;
-                zero_flow.lower = block_tail - tol;
-                zero_flow.upper = block_tail + tol;
+                zero_flow.lower = btr.lo - tol;
+                zero_flow.upper = btr.hi + tol;
                 zero_flow.window_start = m0;
                 zero_flow.window_end = m1;
                 zero_flow.detail = "mean of " + std::to_string(n) + " flow register readings over the worst " +
@@ -354,13 +373,13 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
     }
     // Without a settled stopped period the zero cannot be seen: left out, not INCONCLUSIVE.
     if (periods > 0) {
-        zero.tolerance = "meter zero 0.1 uL/h + 0.5 % of the line's tail";
+        zero.tolerance = "meter zero 0.1 uL/h + 0.5 % of the line's tail, the tail over the line constant's range and +-15 %";
         zero.tolerance_source = "meter ICD 2 (+-0.5 % of reading +-0.1 uL/h; total in whole nL)";
         judge(zero);
         out.push_back(zero);
     }
     if (flow_minutes > 0) {
-        zero_flow.tolerance = "meter zero 0.1 uL/h + 0.5 % of the line's tail + 0.01 uL/h resolution, per " +
+        zero_flow.tolerance = "meter zero 0.1 uL/h + 0.5 % of the line's tail (over the line constant's range and +-15 %) + 0.01 uL/h resolution, per " +
                               num(seconds(p.zero_flow_block), 0) + " s mean";
         zero_flow.tolerance_source = "meter ICD 2 (+-0.5 % of reading +-0.1 uL/h; resolution 0.01 uL/h)";
         judge(zero_flow);

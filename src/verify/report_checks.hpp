@@ -89,6 +89,7 @@ struct MeterHealthParams {
     AccuracySpec accuracy{};
     Millis settling{0};       // skipped at the start of a stopped period (line tail)
     Millis min_zero_window{10 * 60'000};
+    double line_tau_uncertainty = 0.5;  // the line's tail is judged over tau x (1 +- this)
     Millis zero_flow_block{60'000};   // the flow register is judged per mean over this
     FlowRate flow_resolution{0.01};   // meter ICD section 2
     std::vector<std::string> requirements;
