@@ -54,7 +54,7 @@ std::string page_head(const std::string& title) {
 }  // namespace
 
 const char* report_css() {
-    return R"(body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 14px; color: #111; margin: 24px; max-width: 1100px; }
+    return R"(body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 14px; color: #111; margin: 24px; max-width: 1300px; }
 h1 { font-size: 22px; margin: 0 0 8px 0; } h2 { font-size: 17px; margin: 24px 0 8px 0; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; margin: 6px 0; } th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -72,12 +72,12 @@ svg .tick, svg .legend text, svg .marker-label { font-size: 11px; fill: #222; } 
 svg .axis-label { font-size: 12px; fill: #222; }
 svg path.series-measured { fill: none; stroke: #1f5fa8; stroke-width: 1.2; } .swatch.series-measured { fill: #1f5fa8; }
 svg path.series-expected { fill: none; stroke: #d2691e; stroke-width: 1.6; stroke-dasharray: 6 3; } .swatch.series-expected { fill: #d2691e; }
-svg path.series-programmed { fill: none; stroke: #2a8a2a; stroke-width: 2.2; } .swatch.series-programmed { fill: #2a8a2a; }
+svg path.series-programmed { fill: none; stroke: #2a8a2a; stroke-width: 2; stroke-dasharray: 9 5; } .swatch.series-programmed { fill: #2a8a2a; }
 svg path.series-max { fill: none; stroke: #b03030; stroke-width: 1.4; } .swatch.series-max, svg circle.series-max { fill: #b03030; }
 svg path.series-min { fill: none; stroke: #3050b0; stroke-width: 1.4; } .swatch.series-min, svg circle.series-min { fill: #3050b0; }
 svg path.series-mean { fill: none; stroke: #555; stroke-width: 1.2; stroke-dasharray: 4 3; } .swatch.series-mean { fill: #555; }
 svg path.band-raw, .swatch.band-raw { fill: #1f5fa8; stroke: none; opacity: 0.16; }
-svg path.series-measured { stroke-width: 1.4; }
+svg path.series-measured { stroke-width: 1.6; } table.checks { width: 100%; } td.tol { min-width: 22em; }
 svg .label-tick { stroke-dasharray: none; }
 details > summary { cursor: pointer; } details p { margin: 4px 0; font-size: 12px; }
 .source { font-size: 12px; color: #444; } .ident { color: #333; margin-left: 8px; }
@@ -267,7 +267,7 @@ std::string render_run_html(const RunView& v) {
     const Millis interval = flow_smoothing_interval(std::chrono::duration_cast<Millis>(v.end - v.start));
     h += "<section id=\"plots\">\n<h2>Plots</h2>\n";
     h += "<figure id=\"plot-flow\">" + render_flow_plot(v) + "<figcaption>Meter flow as a centred moving mean over " +
-         interval_text(interval) + " (blue), over its raw per-pixel minimum to maximum (faint), and the programmed rate (green, on top); "
+         interval_text(interval) + " (blue), over its raw per-pixel minimum to maximum (faint), and the programmed rate (green dashes, on top); "
          "pump events above the frame (alarms in red). The meter sits behind the fluid line, so its flow lags the programmed "
          "rate.</figcaption></figure>\n";
     h += "<figure id=\"plot-volume\">" + render_volume_plot(v) +
@@ -302,7 +302,7 @@ std::string render_run_html(const RunView& v) {
             const std::string verdict = verify::to_string(c.verdict);
             h += "<tr><td class=\"id\">" + esc(c.id) + "</td><td>" + esc(c.name) + "</td><td class=\"num\">" + format_number(c.measured) + unit +
                  "</td><td class=\"num\">" + format_number(c.expected) + unit + "</td><td class=\"num\">" + limits_text(c) + "</td><td class=\"" +
-                 verdict_class(verdict) + "\">" + verdict + "</td><td><details><summary>" +
+                 verdict_class(verdict) + "\">" + verdict + "</td><td class=\"tol\"><details><summary>" +
                  (c.tolerance_source.empty() ? std::string("source not stated") : esc(c.tolerance_source)) +
                  "</summary><p><b>Tolerance:</b> " + esc(c.tolerance) + "</p>" +
                  (c.detail.empty() ? "" : "<p><b>Detail:</b> " + esc(c.detail) + "</p>") + "</details></td><td>" + reqs + "</td></tr>\n";
