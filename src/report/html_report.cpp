@@ -54,7 +54,7 @@ std::string page_head(const std::string& title) {
 }  // namespace
 
 const char* report_css() {
-    return R"(body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 14px; color: #111; margin: 24px; max-width: 1100px; }
+    return R"(body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 14px; color: #111; margin: 24px; max-width: 1300px; }
 h1 { font-size: 22px; margin: 0 0 8px 0; } h2 { font-size: 17px; margin: 24px 0 8px 0; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; margin: 6px 0; } th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -72,10 +72,16 @@ svg .tick, svg .legend text, svg .marker-label { font-size: 11px; fill: #222; } 
 svg .axis-label { font-size: 12px; fill: #222; }
 svg path.series-measured { fill: none; stroke: #1f5fa8; stroke-width: 1.2; } .swatch.series-measured { fill: #1f5fa8; }
 svg path.series-expected { fill: none; stroke: #d2691e; stroke-width: 1.6; stroke-dasharray: 6 3; } .swatch.series-expected { fill: #d2691e; }
-svg path.series-programmed { fill: none; stroke: #2a8a2a; stroke-width: 1.6; } .swatch.series-programmed { fill: #2a8a2a; }
+svg path.series-programmed { fill: none; stroke: #2a8a2a; stroke-width: 2; stroke-dasharray: 9 5; } .swatch.series-programmed { fill: #2a8a2a; }
 svg path.series-max { fill: none; stroke: #b03030; stroke-width: 1.4; } .swatch.series-max, svg circle.series-max { fill: #b03030; }
 svg path.series-min { fill: none; stroke: #3050b0; stroke-width: 1.4; } .swatch.series-min, svg circle.series-min { fill: #3050b0; }
 svg path.series-mean { fill: none; stroke: #555; stroke-width: 1.2; stroke-dasharray: 4 3; } .swatch.series-mean { fill: #555; }
+svg path.band-raw, .swatch.band-raw { fill: #1f5fa8; stroke: none; opacity: 0.16; }
+svg path.series-measured { stroke-width: 1.6; } table.checks { width: 100%; } td.tol { min-width: 22em; }
+svg .label-tick { stroke-dasharray: none; }
+details > summary { cursor: pointer; } details p { margin: 4px 0; font-size: 12px; }
+.source { font-size: 12px; color: #444; } .ident { color: #333; margin-left: 8px; }
+table.checks td .id { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 svg path.band, .swatch.band { fill: #f3d9b8; stroke: none; opacity: 0.8; }
 svg .marker-event line { stroke: #777; stroke-width: 1; stroke-dasharray: 2 2; }
 svg .marker-alarm line { stroke: #c00; stroke-width: 1.5; } svg .marker-alarm .marker-label { fill: #c00; }
@@ -88,7 +94,30 @@ svg .marker-alarm line { stroke: #c00; stroke-width: 1.5; } svg .marker-alarm .m
 )";
 }
 
+Millis flow_smoothing_interval(Millis run_length) {
+    constexpr long long kChoices[] = {10'000, 30'000, 60'000, 120'000, 300'000, 600'000, 900'000, 1'800'000, 3'600'000};
+    Millis chosen{kChoices[0]};
+    for (const long long ms : kChoices)
+        if (ms * 100 <= run_length.count()) chosen = Millis{ms};
+    return chosen;
+}
+
+std::string interval_text(Millis interval) {
+    const long long s = interval.count() / 1000;
+    if (s % 3600 == 0) return std::to_string(s / 3600) + " h";
+    if (s % 60 == 0) return std::to_string(s / 60) + " min";
+    return std::to_string(s) + " s";
+}
+
+std::vector<const verify::CheckResult*> checks_not_passed(const std::vector<verify::CheckResult>& checks) {
+    std::vector<const verify::CheckResult*> out;
+    for (const auto& c : checks)
+        if (c.verdict != verify::Verdict::Pass) out.push_back(&c);
+    return out;
+}
+
 std::string render_flow_plot(const RunView& v) {
+    const Millis interval = flow_smoothing_interval(std::chrono::duration_cast<Millis>(v.end - v.start));
     SvgPlot plot("Flow against time", "hours from the run start", "flow (uL/h)");
     plot.include_zero(true);
     const double x_end = std::max(hours_from(v.start, v.end), 1e-3);
@@ -102,8 +131,11 @@ std::string render_flow_plot(const RunView& v) {
     measured.reserve(v.samples.size());
     for (const auto& s : v.samples)
         measured.push_back({hours_from(v.start, s.t), s.valid ? s.flow.ul_per_h : std::nan("")});
+    // Back to front: the raw range faint, its moving mean, the programmed rate on top.
+    auto raw = min_max_envelope(measured, 0, x_end, plot.plot_width());
+    plot.band(std::move(raw.lower), std::move(raw.upper), "band-raw", "meter flow, raw range");
+    plot.line(moving_mean(measured, to_seconds(interval) / 3600.0), "series-measured", "meter flow, " + interval_text(interval) + " mean");
     plot.line(std::move(programmed), "series-programmed", "programmed rate");
-    plot.line(std::move(measured), "series-measured", "meter flow");
     const bool label_all = v.events.size() <= 30;
     for (const auto& e : v.events) {
         const bool alarm = e.type == "ALARM";
@@ -197,68 +229,47 @@ std::string render_run_html(const RunView& v) {
     const std::string shown = channel.empty() ? scenario : scenario + " [channel " + channel + "]";
     std::string h = page_head("pumprig report: " + shown);
     h += "<h1>pumprig run report: " + esc(shown) + "</h1>\n";
-    h += "<p><span class=\"verdict " + verdict_class(v.outcome) + "\" id=\"verdict\">" + esc(v.outcome) + "</span>";
+
+    // 1. Summary: the verdict and, for a run that did not pass, what did not pass and why.
+    h += "<section id=\"summary\">\n<p><span class=\"verdict " + verdict_class(v.outcome) + "\" id=\"verdict\">" + esc(v.outcome) + "</span>";
     if (v.incomplete) h += " <span class=\"verdict v-error\" id=\"incomplete\">INCOMPLETE</span>";
-    h += "</p>\n";
+    const record::PumpIdentity pump = r.pump.value_or(record::PumpIdentity{});
+    h += " <span class=\"ident\">pump " + esc(pump.model) + " " + esc(pump.serial) + ", firmware " + esc(pump.firmware) + "; " +
+         esc(record::iso_time(r.start)) + ", " + format_number(hours_from(v.start, v.end), 4) + " h</span></p>\n";
     if (v.incomplete)
         h += "<div class=\"banner\">INCOMPLETE: the run did not finish (record state " + esc(record::to_string(r.state)) +
              "). Checks whose windows reach past the last recorded data are INCONCLUSIVE.</div>\n";
-    if (!r.error.empty()) h += "<div class=\"banner\">Run error: " + esc(r.error) + "</div>\n";
+    if (!r.error.empty()) h += "<div class=\"banner\" id=\"run-error\">Run error: " + esc(r.error) + "</div>\n";
+    if (r.safe_stop && !r.safe_stop->confirmed_stopped)
+        h += "<div class=\"banner\">Pump NOT confirmed stopped: " + esc(r.safe_stop->detail) + "</div>\n";
     for (const auto& n : v.notes) h += "<p class=\"notes\">" + esc(n) + "</p>\n";
-
     const auto summary = verify::summarise(v.checks);
     h += "<p>Checks: " + std::to_string(summary.pass) + " passed, " + std::to_string(summary.fail) + " failed, " +
          std::to_string(summary.inconclusive) + " inconclusive.</p>\n";
-
-    h += "<h2>Run</h2>\n<table class=\"meta\">\n";
-    h += row("Scenario", esc(scenario));
-    h += row("Scenario file", "<span class=\"mono\">" + esc(r.scenario.file) + "</span>");
-    h += row("Scenario SHA-256", "<span class=\"mono\">" + esc(r.scenario.sha256) + "</span>");
-    if (!r.scenario.requirements.empty()) {
-        std::string reqs;
-        for (const auto& q : r.scenario.requirements) reqs += (reqs.empty() ? "" : ", ") + esc(q);
-        h += row("Requirements", reqs);
-    }
-    const record::PumpIdentity pump = r.pump.value_or(record::PumpIdentity{});
-    h += row("Pump", esc(pump.model) + ", serial " + esc(pump.serial) + ", firmware " + esc(pump.firmware) + ", protocol " + std::to_string(pump.proto));
-    h += row("Meter", r.meter && !r.meter->empty() ? esc(*r.meter) : "<span class=\"empty\">not identified</span>");
-    h += row("Rig", esc(r.rig.name) + (r.rig.simulated ? " (simulated bench)" : "") + "<br><span class=\"mono\">" + esc(r.rig.file) + "</span>");
-    if (!channel.empty()) h += row("Channel", esc(channel));
-    h += row("Links", "pump " + esc(r.rig.pump_link) + "<br>meter " + esc(r.rig.meter_link));
-    h += row("Tool", esc(r.tool.name) + " " + esc(r.tool.version));
-    h += row("Seed", std::to_string(r.seed));
-    h += row("Start", esc(record::iso_time(r.start)));
-    h += row("End", r.end ? esc(record::iso_time(*r.end)) : "");
-    h += row("Bench duration", format_number(hours_from(v.start, v.end), 5) + " h");
-    h += row("Record state", esc(record::to_string(r.state)));
-    h += row("Outcome", esc(v.outcome));
-    if (r.safe_stop)
-        h += row("Pump left", r.safe_stop->confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + esc(r.safe_stop->detail));
-    h += "</table>\n";
-
-    h += "<h2>Checks</h2>\n";
-    if (v.checks.empty()) {
-        h += "<p class=\"empty\">No checks were made.</p>\n";
-    } else {
-        h += "<table class=\"checks\" id=\"checks\">\n<tr><th>Check</th><th>Name</th><th>Measured</th><th>Expected</th><th>Limits</th>"
-             "<th>Tolerance</th><th>Verdict</th><th>Requirements</th><th>Detail</th></tr>\n";
-        for (const auto& c : v.checks) {
-            std::string reqs;
-            for (const auto& q : c.requirements) reqs += (reqs.empty() ? "" : ", ") + esc(q);
-            const std::string unit = c.unit.empty() ? "" : " " + esc(c.unit);
-            const std::string verdict = verify::to_string(c.verdict);
-            h += "<tr><td class=\"id\">" + esc(c.id) + "</td><td>" + esc(c.name) + "</td><td class=\"num\">" + format_number(c.measured) + unit +
-                 "</td><td class=\"num\">" + format_number(c.expected) + unit + "</td><td class=\"num\">" + limits_text(c) + "</td><td>" +
-                 esc(c.tolerance) + "</td><td class=\"" + verdict_class(verdict) + "\">" + verdict + "</td><td>" + reqs + "</td><td>" +
-                 esc(c.detail) + "</td></tr>\n";
+    const auto not_passed = checks_not_passed(v.checks);
+    if (v.outcome != "PASS" && !not_passed.empty()) {
+        h += "<table class=\"checks\" id=\"not-passed\">\n<tr><th>Check</th><th>Verdict</th><th>Measured</th><th>Expected</th><th>Limits</th>"
+             "<th>Reason</th></tr>\n";
+        for (const auto* c : not_passed) {
+            const std::string unit = c->unit.empty() ? "" : " " + esc(c->unit);
+            const std::string verdict = verify::to_string(c->verdict);
+            h += "<tr><td><span class=\"id\">" + esc(c->id) + "</span><br>" + esc(c->name) + "</td><td class=\"" + verdict_class(verdict) + "\">" +
+                 verdict + "</td><td class=\"num\">" + format_number(c->measured) + unit + "</td><td class=\"num\">" +
+                 format_number(c->expected) + unit + "</td><td class=\"num\">" + limits_text(*c) + (std::isfinite(c->lower) || std::isfinite(c->upper) ? unit : "") + "</td><td>" + esc(c->detail) +
+                 (c->tolerance_source.empty() ? "" : "<br><span class=\"source\">limits from " + esc(c->tolerance_source) + "</span>") +
+                 "</td></tr>\n";
         }
         h += "</table>\n";
     }
+    h += "</section>\n";
 
-    h += "<h2>Plots</h2>\n";
-    h += "<figure id=\"plot-flow\">" + render_flow_plot(v) +
-         "<figcaption>Meter flow (drawn per pixel with its minimum and maximum, so no spike is lost), the programmed rate, and the pump's "
-         "events (alarms in red). The meter sits behind the fluid line, so its flow lags the programmed rate.</figcaption></figure>\n";
+    // 2. The plots.
+    const Millis interval = flow_smoothing_interval(std::chrono::duration_cast<Millis>(v.end - v.start));
+    h += "<section id=\"plots\">\n<h2>Plots</h2>\n";
+    h += "<figure id=\"plot-flow\">" + render_flow_plot(v) + "<figcaption>Meter flow as a centred moving mean over " +
+         interval_text(interval) + " (blue), over its raw per-pixel minimum to maximum (faint), and the programmed rate (green dashes, on top); "
+         "pump events above the frame (alarms in red). The meter sits behind the fluid line, so its flow lags the programmed "
+         "rate.</figcaption></figure>\n";
     h += "<figure id=\"plot-volume\">" + render_volume_plot(v) +
          "<figcaption>Meter total against the expected volume at the meter (the programmed delivery through the fluid line, time constant " +
          format_number(to_seconds(v.line_tau)) + " s), with an indicative tolerance band.</figcaption></figure>\n";
@@ -275,6 +286,56 @@ std::string render_run_html(const RunView& v) {
              "observation window in the analysis period; mean error " + format_number(a.mean_error_pct, 4) + " %" +
              (a.complete ? "" : " (data incomplete)") + ".</figcaption></figure>\n";
     }
+    h += "</section>\n";
+
+    // 3. Every check; the tolerance's source shown, its formula and the detail on demand.
+    h += "<section id=\"checks-section\">\n<h2>Checks</h2>\n";
+    if (v.checks.empty()) {
+        h += "<p class=\"empty\">No checks were made.</p>\n";
+    } else {
+        h += "<table class=\"checks\" id=\"checks\">\n<tr><th>Check</th><th>Name</th><th>Measured</th><th>Expected</th><th>Limits</th>"
+             "<th>Verdict</th><th>Tolerance from (click for formula and detail)</th><th>Requirements</th></tr>\n";
+        for (const auto& c : v.checks) {
+            std::string reqs;
+            for (const auto& q : c.requirements) reqs += (reqs.empty() ? "" : ", ") + esc(q);
+            const std::string unit = c.unit.empty() ? "" : " " + esc(c.unit);
+            const std::string verdict = verify::to_string(c.verdict);
+            h += "<tr><td class=\"id\">" + esc(c.id) + "</td><td>" + esc(c.name) + "</td><td class=\"num\">" + format_number(c.measured) + unit +
+                 "</td><td class=\"num\">" + format_number(c.expected) + unit + "</td><td class=\"num\">" + limits_text(c) + "</td><td class=\"" +
+                 verdict_class(verdict) + "\">" + verdict + "</td><td class=\"tol\"><details><summary>" +
+                 (c.tolerance_source.empty() ? std::string("source not stated") : esc(c.tolerance_source)) +
+                 "</summary><p><b>Tolerance:</b> " + esc(c.tolerance) + "</p>" +
+                 (c.detail.empty() ? "" : "<p><b>Detail:</b> " + esc(c.detail) + "</p>") + "</details></td><td>" + reqs + "</td></tr>\n";
+        }
+        h += "</table>\n";
+    }
+    h += "</section>\n";
+
+    // 4. Identity and the rest, for the record.
+    h += "<h2>Run</h2>\n<table class=\"meta\">\n";
+    h += row("Scenario", esc(scenario));
+    h += row("Scenario file", "<span class=\"mono\">" + esc(r.scenario.file) + "</span>");
+    h += row("Scenario SHA-256", "<span class=\"mono\">" + esc(r.scenario.sha256) + "</span>");
+    if (!r.scenario.requirements.empty()) {
+        std::string reqs;
+        for (const auto& q : r.scenario.requirements) reqs += (reqs.empty() ? "" : ", ") + esc(q);
+        h += row("Requirements", reqs);
+    }
+    h += row("Pump", esc(pump.model) + ", serial " + esc(pump.serial) + ", firmware " + esc(pump.firmware) + ", protocol " + std::to_string(pump.proto));
+    h += row("Meter", r.meter && !r.meter->empty() ? esc(*r.meter) : "<span class=\"empty\">not identified</span>");
+    h += row("Rig", esc(r.rig.name) + (r.rig.simulated ? " (simulated bench)" : "") + "<br><span class=\"mono\">" + esc(r.rig.file) + "</span>");
+    if (!channel.empty()) h += row("Channel", esc(channel));
+    h += row("Links", "pump " + esc(r.rig.pump_link) + "<br>meter " + esc(r.rig.meter_link));
+    h += row("Tool", esc(r.tool.name) + " " + esc(r.tool.version));
+    h += row("Seed", std::to_string(r.seed));
+    h += row("Start", esc(record::iso_time(r.start)));
+    h += row("End", r.end ? esc(record::iso_time(*r.end)) : "");
+    h += row("Bench duration", format_number(hours_from(v.start, v.end), 5) + " h");
+    h += row("Record state", esc(record::to_string(r.state)));
+    h += row("Outcome", esc(v.outcome));
+    if (r.safe_stop)
+        h += row("Pump left", r.safe_stop->confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + esc(r.safe_stop->detail));
+    h += "</table>\n";
 
     h += "<h2>Pump events</h2>\n";
     if (v.events.empty()) {

@@ -40,6 +40,17 @@ std::string render_volume_plot(const RunView& view);
 std::string render_startup_plot(const verify::IecAnalysis& analysis);
 std::string render_trumpet_plot(const verify::IecAnalysis& analysis);
 
+// The interval of the flow plot's moving mean: the largest of 10 s, 30 s, 1, 2, 5, 10, 15,
+// 30 min and 1 h not longer than 1/100 of the run (10 s for short runs), so an hour reads at
+// 30 s and a day at 10 min: the meter's second-to-second noise averages out, steps stay sharp.
+Millis flow_smoothing_interval(Millis run_length);
+// "30 s", "5 min", "1 h".
+std::string interval_text(Millis interval);
+
+// The checks a reader of a run that did not pass must see first: every check whose verdict is
+// not PASS, in the order of the check table.
+std::vector<const verify::CheckResult*> checks_not_passed(const std::vector<verify::CheckResult>& checks);
+
 // One row of the suite page.
 struct SuiteEntry {
     std::string scenario;

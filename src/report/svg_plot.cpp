@@ -68,6 +68,71 @@ std::vector<PlotPoint> decimate_min_max(std::span<const PlotPoint> points, doubl
     return out;
 }
 
+std::vector<PlotPoint> moving_mean(std::span<const PlotPoint> points, double window) {
+    std::vector<PlotPoint> out;
+    out.reserve(points.size());
+    const double half = window / 2;
+    std::size_t lo = 0, hi = 0;  // the window [lo, hi) around point i
+    double sum = 0;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        const double x = points[i].x;
+        for (; hi < points.size() && points[hi].x <= x + half; ++hi)
+            if (std::isfinite(points[hi].y)) sum += points[hi].y, ++n;
+        for (; lo < hi && points[lo].x < x - half; ++lo)
+            if (std::isfinite(points[lo].y)) sum -= points[lo].y, --n;
+        const bool valid = std::isfinite(points[i].y) && n > 0;
+        out.push_back({x, valid ? sum / static_cast<double>(n) : std::nan("")});
+    }
+    return out;
+}
+
+Envelope min_max_envelope(std::span<const PlotPoint> points, double x_lo, double x_hi, int columns) {
+    Envelope e;
+    if (columns <= 0 || !(x_hi > x_lo)) return e;
+    const double width = (x_hi - x_lo) / columns;
+    const double inf = std::numeric_limits<double>::infinity();
+    std::vector<double> lo(columns, inf), hi(columns, -inf);
+    for (const auto& p : points) {
+        if (p.x < x_lo || p.x > x_hi || !std::isfinite(p.y)) continue;
+        const int col = std::min(columns - 1, static_cast<int>((p.x - x_lo) / width));
+        lo[col] = std::min(lo[col], p.y);
+        hi[col] = std::max(hi[col], p.y);
+    }
+    for (int c = 0; c < columns; ++c) {
+        const double x = x_lo + (c + 0.5) * width;
+        const bool any = lo[c] <= hi[c];
+        e.lower.push_back({x, any ? lo[c] : std::nan("")});
+        e.upper.push_back({x, any ? hi[c] : std::nan("")});
+    }
+    return e;
+}
+
+std::vector<int> assign_label_rows(std::span<const LabelExtent> labels, int max_rows, double gap) {
+    std::vector<std::size_t> order(labels.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Priority labels first (each pass in x order), so an alarm is never crowded out by events.
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (labels[a].priority != labels[b].priority) return labels[a].priority;
+        return labels[a].x0 < labels[b].x0;
+    });
+    std::vector<int> row(labels.size(), -1);
+    std::vector<std::vector<std::pair<double, double>>> taken(std::max(max_rows, 0));  // per row
+    for (const auto i : order) {
+        for (int r = 0; r < max_rows; ++r) {
+            const bool free = std::none_of(taken[r].begin(), taken[r].end(), [&](const auto& t) {
+                return labels[i].x0 < t.second + gap && t.first < labels[i].x1 + gap;
+            });
+            if (free) {
+                taken[r].emplace_back(labels[i].x0, labels[i].x1);
+                row[i] = r;
+                break;
+            }
+        }
+    }
+    return row;
+}
+
 SvgPlot::SvgPlot(std::string title, std::string x_label, std::string y_label, int width, int height)
     : title_(std::move(title)), x_label_(std::move(x_label)), y_label_(std::move(y_label)), width_(width), height_(height) {}
 
@@ -162,20 +227,43 @@ std::string SvgPlot::render() const {
     const auto xticks = nice_ticks(xl, xh, 8);
     const double pw = plot_width(), ph = plot_height();
     auto px = [&](double x) { return kLeft + (x - xl) / (xh - xl) * pw; };
-    auto py = [&](double y) { return kTop + (yh - y) / (yh - yl) * ph; };
+    // Event labels: one extent per labelled marker (kept inside the frame's width), then rows.
+    std::vector<std::size_t> labelled;
+    std::vector<LabelExtent> extents;
+    for (std::size_t i = 0; i < markers_.size(); ++i) {
+        const auto& m = markers_[i];
+        if (!m.show_label || m.x < xl || m.x > xh) continue;
+        const double w = kLabelCharWidth * static_cast<double>(m.label.size()) + 4;
+        const double x0 = std::clamp(px(m.x) - w / 2, double(kLeft), std::max(double(kLeft), kLeft + pw - w));
+        labelled.push_back(i);
+        extents.push_back({x0, x0 + w, m.css_class == "marker-alarm"});
+    }
+    const auto rows = assign_label_rows(extents, kMaxLabelRows);
+    int rows_used = 0;
+    for (const int r : rows) rows_used = std::max(rows_used, r + 1);
+    std::vector<int> row_of(markers_.size(), -1);
+    std::vector<double> label_x0(markers_.size(), 0);
+    for (std::size_t k = 0; k < labelled.size(); ++k) {
+        row_of[labelled[k]] = rows[k];
+        label_x0[labelled[k]] = extents[k].x0;
+    }
+    const int strip = rows_used * kLabelRowHeight + (rows_used ? 4 : 0);
+    const int top = kTop + strip;  // the frame moves down below the label strip
+    const int height = height_ + strip;
+    auto py = [&](double y) { return top + (yh - y) / (yh - yl) * ph; };
     // Values beyond the frame are clamped a little outside it (clipPath hides the overshoot).
-    auto cy = [&](double y) { return std::clamp(py(y), kTop - 10.0, kTop + ph + 10.0); };
+    auto cy = [&](double y) { return std::clamp(py(y), top - 10.0, top + ph + 10.0); };
 
     std::string svg;
     svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 " + std::to_string(width_) + " " +
-           std::to_string(height_) + "\" width=\"" + std::to_string(width_) + "\" height=\"" + std::to_string(height_) +
+           std::to_string(height) + "\" width=\"" + std::to_string(width_) + "\" height=\"" + std::to_string(height) +
            "\" role=\"img\" aria-label=\"" + escape_markup(title_) + "\">\n";
     static int clip_counter = 0;  // unique clip ids when several plots share a page
     const std::string clip = "clip" + std::to_string(++clip_counter);
-    svg += "<defs><clipPath id=\"" + clip + "\"><rect x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(kTop) +
+    svg += "<defs><clipPath id=\"" + clip + "\"><rect x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(top) +
            "\" width=\"" + fmt(pw) + "\" height=\"" + fmt(ph) + "\"/></clipPath></defs>\n";
     svg += "<text class=\"plot-title\" x=\"" + std::to_string(kLeft) + "\" y=\"18\">" + escape_markup(title_) + "</text>\n";
-    svg += "<rect class=\"frame\" x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(kTop) + "\" width=\"" + fmt(pw) +
+    svg += "<rect class=\"frame\" x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(top) + "\" width=\"" + fmt(pw) +
            "\" height=\"" + fmt(ph) + "\"/>\n";
     // Grid and ticks.
     for (double t : yticks) {
@@ -188,13 +276,13 @@ std::string SvgPlot::render() const {
     for (double t : xticks) {
         if (t < xl - 1e-12 || t > xh + 1e-12) continue;
         const std::string x = fmt(px(t));
-        svg += "<line class=\"grid\" y1=\"" + std::to_string(kTop) + "\" y2=\"" + fmt(kTop + ph) + "\" x1=\"" + x + "\" x2=\"" + x + "\"/>";
-        svg += "<text class=\"tick\" text-anchor=\"middle\" y=\"" + fmt(kTop + ph + 16) + "\" x=\"" + x + "\">" + tick_label(t, xticks) +
+        svg += "<line class=\"grid\" y1=\"" + std::to_string(top) + "\" y2=\"" + fmt(top + ph) + "\" x1=\"" + x + "\" x2=\"" + x + "\"/>";
+        svg += "<text class=\"tick\" text-anchor=\"middle\" y=\"" + fmt(top + ph + 16) + "\" x=\"" + x + "\">" + tick_label(t, xticks) +
                "</text>\n";
     }
-    svg += "<text class=\"axis-label\" text-anchor=\"middle\" x=\"" + fmt(kLeft + pw / 2) + "\" y=\"" + std::to_string(height_ - 8) + "\">" +
+    svg += "<text class=\"axis-label\" text-anchor=\"middle\" x=\"" + fmt(kLeft + pw / 2) + "\" y=\"" + std::to_string(height - 8) + "\">" +
            escape_markup(x_label_) + "</text>\n";
-    svg += "<text class=\"axis-label\" text-anchor=\"middle\" transform=\"translate(16 " + fmt(kTop + ph / 2) + ") rotate(-90)\">" +
+    svg += "<text class=\"axis-label\" text-anchor=\"middle\" transform=\"translate(16 " + fmt(top + ph / 2) + ") rotate(-90)\">" +
            escape_markup(y_label_) + "</text>\n";
 
     const int columns = std::max(1, static_cast<int>(pw));
@@ -214,7 +302,21 @@ std::string SvgPlot::render() const {
     };
     svg += "<g clip-path=\"url(#" + clip + ")\">\n";
     for (const auto& s : series_) {
-        if (s.kind == Series::Kind::Band) {
+        if (s.kind == Series::Kind::Band && s.points.size() == s.upper.size()) {
+            // Lower and upper at the same x: one polygon per stretch without a gap.
+            std::string d;
+            for (std::size_t a = 0; a < s.points.size();) {
+                auto ok = [&](std::size_t k) { return std::isfinite(s.points[k].y) && std::isfinite(s.upper[k].y); };
+                if (!ok(a)) { ++a; continue; }
+                std::size_t b = a;
+                while (b < s.points.size() && ok(b)) ++b;
+                for (std::size_t k = a; k < b; ++k) d += (k == a ? "M" : "L") + fmt(px(s.upper[k].x)) + " " + fmt(cy(s.upper[k].y));
+                for (std::size_t k = b; k-- > a;) d += "L" + fmt(px(s.points[k].x)) + " " + fmt(cy(s.points[k].y));
+                d += "Z";
+                a = b;
+            }
+            if (!d.empty()) svg += "<path class=\"" + escape_markup(s.css_class) + "\" d=\"" + d + "\"/>\n";
+        } else if (s.kind == Series::Kind::Band) {
             std::string d;
             for (const auto& p : s.upper)
                 if (std::isfinite(p.y)) d += (d.empty() ? "M" : "L") + fmt(px(p.x)) + " " + fmt(cy(p.y));
@@ -235,20 +337,24 @@ std::string SvgPlot::render() const {
             svg += "\n";
         }
     }
-    double last_label_px = -1e9;  // labels closer than a line height would overprint
-    for (const auto& m : markers_) {
+    for (std::size_t i = 0; i < markers_.size(); ++i) {
+        const auto& m = markers_[i];
         if (m.x < xl || m.x > xh) continue;
         const std::string x = fmt(px(m.x));
         svg += "<g class=\"" + escape_markup(m.css_class) + "\"><title>" + escape_markup(m.label) + "</title><line x1=\"" + x +
-               "\" x2=\"" + x + "\" y1=\"" + std::to_string(kTop) + "\" y2=\"" + fmt(kTop + ph) + "\"/>";
-        if (m.show_label && px(m.x) - last_label_px >= 13) {
-            last_label_px = px(m.x);
-            svg += "<text class=\"marker-label\" transform=\"translate(" + fmt(px(m.x) + 3) + " " + std::to_string(kTop + 4) +
-                   ") rotate(90)\">" + escape_markup(m.label) + "</text>";
-        }
-        svg += "</g>\n";
+               "\" x2=\"" + x + "\" y1=\"" + std::to_string(top) + "\" y2=\"" + fmt(top + ph) + "\"/></g>\n";
     }
     svg += "</g>\n";
+    // Labels in their rows above the frame (outside the clip), each with a tick down to the frame.
+    for (std::size_t i = 0; i < markers_.size(); ++i) {
+        if (row_of[i] < 0) continue;
+        const auto& m = markers_[i];
+        const double baseline = kTop + (row_of[i] + 1) * kLabelRowHeight - 3;
+        const std::string x = fmt(px(m.x));
+        svg += "<g class=\"" + escape_markup(m.css_class) + "\"><line class=\"label-tick\" x1=\"" + x + "\" x2=\"" + x + "\" y1=\"" +
+               fmt(baseline + 2) + "\" y2=\"" + std::to_string(top) + "\"/><text class=\"marker-label\" x=\"" + fmt(label_x0[i] + 2) +
+               "\" y=\"" + fmt(baseline) + "\">" + escape_markup(m.label) + "</text></g>\n";
+    }
     // Legend, top right.
     double lx = kLeft + pw;
     std::string legend;

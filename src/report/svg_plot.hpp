@@ -27,6 +27,28 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 std::vector<PlotPoint> decimate_min_max(std::span<const PlotPoint> points, double x_lo, double x_hi,
                                         int columns);
 
+// Centred moving mean over `window` (same units as x): each valid point becomes the mean of the
+// valid points within window/2 either side of it; a NaN y stays NaN (a gap stays a gap).
+// Input must be sorted by x. Linear in the number of points.
+std::vector<PlotPoint> moving_mean(std::span<const PlotPoint> points, double window);
+
+// The range of a series per pixel column over [x_lo, x_hi]: for each column, its lowest and
+// highest valid y at the column's centre x; a column without valid points is a gap (NaN in
+// both). Input must be sorted by x.
+struct Envelope {
+    std::vector<PlotPoint> lower, upper;
+};
+Envelope min_max_envelope(std::span<const PlotPoint> points, double x_lo, double x_hi, int columns);
+
+// Event labels set in rows above the plot: greedy, in x order, each label goes into the first
+// row whose last label ends at least `gap` before it starts. Returns each label's row, or -1
+// when all `max_rows` are taken there (the label is then shown only as the marker's tooltip).
+struct LabelExtent {
+    double x0 = 0, x1 = 0;  // horizontal extent in pixels
+    bool priority = false;  // placed before the others (alarms)
+};
+std::vector<int> assign_label_rows(std::span<const LabelExtent> labels, int max_rows, double gap = 6);
+
 class SvgPlot {
 public:
     SvgPlot(std::string title, std::string x_label, std::string y_label, int width = 960, int height = 340);
@@ -41,8 +63,12 @@ public:
     void line(std::vector<PlotPoint> points, std::string css_class, std::string legend);
     void band(std::vector<PlotPoint> lower, std::vector<PlotPoint> upper, std::string css_class, std::string legend);
     void dots(std::vector<PlotPoint> points, std::string css_class, std::string legend);
-    // A vertical line at x with a tooltip; labelled on the plot when `show_label`.
+    // A vertical line at x with a tooltip; labelled when `show_label`, horizontally in a strip of
+    // label rows above the frame (assign_label_rows), so labels never overprint each other, the
+    // data or an axis; the svg grows by one row height per row used.
     void marker(double x, std::string label, std::string css_class, bool show_label = true);
+    static constexpr int kLabelRowHeight = 14, kMaxLabelRows = 6;
+    static constexpr double kLabelCharWidth = 6.6;  // 11 px DejaVu Sans, generous
 
     // The <svg> element (no XML prolog: it is inlined in HTML).
     std::string render() const;
@@ -53,7 +79,7 @@ public:
 
 private:
     struct Series {
-        enum class Kind { Line, Band, Dots } kind;
+        enum class Kind { Line, Band, Dots } kind;  // a Band with lower/upper at the same x breaks at NaN
         std::vector<PlotPoint> points;
         std::vector<PlotPoint> upper;  // Band only
         std::string css_class;

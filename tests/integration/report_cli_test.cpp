@@ -431,3 +431,46 @@ TEST_CASE("a record of pumprig 0.1.0 is read and rebuilt to the checks it record
     }
     CHECK(read_file(dir / "report.html").find("id=\"verdict\">PASS</span>") != std::string::npos);
 }
+
+TEST_CASE("a failed run's report reads summary first, plots next, the check table last, in Chromium") {
+    TempDir tmp;
+    auto r = run_command({kPumprig, "run", "--out", (tmp.path / "runs").string(), "--seed", "1", "--defect", "rate_high_8pct",
+                          kSource + "/scenarios/functions/continuous.json"},
+                         std::chrono::seconds(300));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 1);  // a check failed
+    const auto dirs = run_dirs(tmp.path / "runs");
+    REQUIRE(dirs.size() == 1);
+    const auto dom = chromium_dom(dirs[0] / "report.html");
+    const auto summary = dom.find("<section id=\"summary\">");
+    const auto not_passed = dom.find("id=\"not-passed\"");
+    const auto plots = dom.find("<section id=\"plots\">");
+    const auto flow = dom.find("<figure id=\"plot-flow\">");
+    const auto table = dom.find("id=\"checks\"");
+    REQUIRE(summary != std::string::npos);
+    REQUIRE(not_passed != std::string::npos);
+    REQUIRE(plots != std::string::npos);
+    REQUIRE(flow != std::string::npos);
+    REQUIRE(table != std::string::npos);
+    CHECK(summary < not_passed);
+    CHECK(not_passed < plots);
+    CHECK(plots < flow);
+    CHECK(flow < table);
+    CHECK(dom.find("id=\"verdict\">FAIL</span>") < plots);
+    // The failing checks of the record, and only those, are listed in the summary.
+    const auto record = nlohmann::json::parse(read_file(dirs[0] / "record.json"));
+    const std::string listed = dom.substr(not_passed, dom.find("</table>", not_passed) - not_passed);
+    std::size_t failed = 0;
+    for (const auto& c : record.at("checks")) {
+        const auto id = ">" + c.at("id").get<std::string>() + "<";
+        if (c.at("verdict") == "PASS") {
+            CHECK(listed.find(id) == std::string::npos);
+        } else {
+            CHECK(listed.find(id) != std::string::npos);
+            failed += c.at("verdict") == "FAIL";
+        }
+    }
+    CHECK(failed >= 1);
+    CHECK(dom.find("<path class=\"band-raw\" d=\"M") != std::string::npos);
+    CHECK(dom.find("<details><summary>") > table);
+}

@@ -124,3 +124,94 @@ TEST_CASE("the suite page links each run's report and escapes names") {
     CHECK(h.find("ABORTED (INCOMPLETE)") != std::string::npos);
     CHECK(h.find("1 of 3 scenarios passed") != std::string::npos);
 }
+
+TEST_CASE("the run report puts the summary first, the plots next and the full check table last") {
+    auto v = small_view();
+    v.checks.push_back(check("rate.1", verify::Verdict::Fail, 545.0, 500.0, 430.0, 540.0));
+    v.outcome = "FAIL";
+    const std::string h = render_run_html(v);
+    const auto summary = h.find("<section id=\"summary\">");
+    const auto plots = h.find("<section id=\"plots\">");
+    const auto table = h.find("<table class=\"checks\" id=\"checks\">");
+    REQUIRE(summary != std::string::npos);
+    REQUIRE(plots != std::string::npos);
+    REQUIRE(table != std::string::npos);
+    CHECK(summary < h.find("id=\"verdict\">FAIL"));
+    CHECK(h.find("id=\"verdict\">FAIL") < plots);
+    CHECK(plots < h.find("<figure id=\"plot-flow\">"));
+    CHECK(h.find("<figure id=\"plot-volume\">") < table);
+}
+
+TEST_CASE("the summary lists exactly the checks that did not pass, with measured, limits, unit and reason") {
+    auto v = small_view();  // volume.1 passes
+    v.checks.push_back(check("rate.1", verify::Verdict::Fail, 545.0, 500.0, 430.0, 540.0));
+    v.checks.back().detail = "meter rate over step 1 is 9 % high";
+    v.checks.back().tolerance_source = "pump ICD 9 delivery accuracy; meter ICD 2";
+    v.checks.push_back(check("timing.2", verify::Verdict::Pass, 1.0, 1.0, 0.0, 2.0));
+    v.checks.push_back(check("bolus.1", verify::Verdict::Inconclusive, 0.0, 40.0, 34.0, 46.0));
+    v.checks.back().detail = "no meter samples over the bolus window";
+    v.outcome = "FAIL";
+    const std::vector<const verify::CheckResult*> listed = checks_not_passed(v.checks);
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0]->id == "rate.1");
+    CHECK(listed[1]->id == "bolus.1");
+    const std::string h = render_run_html(v);
+    const auto begin = h.find("<table class=\"checks\" id=\"not-passed\">");
+    REQUIRE(begin != std::string::npos);
+    const std::string table = h.substr(begin, h.find("</table>", begin) - begin);
+    CHECK(table.find(">rate.1<") != std::string::npos);
+    CHECK(table.find(">bolus.1<") != std::string::npos);
+    CHECK(table.find("volume.1") == std::string::npos);
+    CHECK(table.find("timing.2") == std::string::npos);
+    CHECK(table.find("545 uL") != std::string::npos);
+    CHECK(table.find("430 to 540 uL") != std::string::npos);
+    CHECK(table.find("meter rate over step 1 is 9 % high") != std::string::npos);
+    CHECK(table.find("limits from pump ICD 9 delivery accuracy; meter ICD 2") != std::string::npos);
+    CHECK(table.find("no meter samples over the bolus window") != std::string::npos);
+    CHECK(table.find(">INCONCLUSIVE<") != std::string::npos);
+
+    // A PASS has no such list; an ERROR says its error text in the summary.
+    CHECK(render_run_html(small_view()).find("id=\"not-passed\"") == std::string::npos);
+    auto e = small_view();
+    e.outcome = "ERROR";
+    e.record.error = "meter link lost at step 3";
+    const std::string he = render_run_html(e);
+    const auto err = he.find("id=\"run-error\">Run error: meter link lost at step 3");
+    REQUIRE(err != std::string::npos);
+    CHECK(err < he.find("<section id=\"plots\">"));
+}
+
+TEST_CASE("the check table shows the tolerance's source, its formula and the detail on demand") {
+    auto v = small_view();
+    v.checks[0].tolerance_source = "pump ICD 9 delivery accuracy; meter ICD 2 reading accuracy";
+    v.checks[0].tolerance = "15 % of expected + 0.5 % of reading + 0.25 uL";
+    v.checks[0].detail = "meter volume over step 1";
+    const std::string h = render_run_html(v);
+    CHECK(h.find("<details><summary>pump ICD 9 delivery accuracy; meter ICD 2 reading accuracy</summary><p><b>Tolerance:</b> 15 % of "
+                 "expected + 0.5 % of reading + 0.25 uL</p><p><b>Detail:</b> meter volume over step 1</p></details>") != std::string::npos);
+    v.checks[0].tolerance_source.clear();
+    CHECK(render_run_html(v).find("<details><summary>source not stated</summary>") != std::string::npos);
+}
+
+TEST_CASE("the flow plot smooths over an interval chosen from the run length and says which") {
+    CHECK(flow_smoothing_interval(Millis{60'000}) == Millis{10'000});
+    CHECK(flow_smoothing_interval(Millis{3'600'000}) == Millis{30'000});
+    CHECK(flow_smoothing_interval(Millis{86'400'000}) == Millis{600'000});
+    CHECK(interval_text(Millis{30'000}) == "30 s");
+    CHECK(interval_text(Millis{600'000}) == "10 min");
+    CHECK(interval_text(Millis{3'600'000}) == "1 h");
+    auto v = small_view();  // one hour: 30 s
+    const std::string h = render_run_html(v);
+    CHECK(h.find("moving mean over 30 s") != std::string::npos);
+    CHECK(h.find("meter flow, 30 s mean") != std::string::npos);
+    // Raw range behind, the mean over it, the programmed rate drawn last (on top).
+    const std::string svg = render_flow_plot(v);
+    const auto raw = svg.find("<path class=\"band-raw\" d=\"M");
+    const auto mean = svg.find("<path class=\"series-measured\" d=\"M");
+    const auto programmed = svg.find("<path class=\"series-programmed\" d=\"M");
+    REQUIRE(raw != std::string::npos);
+    REQUIRE(mean != std::string::npos);
+    REQUIRE(programmed != std::string::npos);
+    CHECK(raw < mean);
+    CHECK(mean < programmed);
+}

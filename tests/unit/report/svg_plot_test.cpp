@@ -130,3 +130,97 @@ TEST_CASE("the plot draws ticks, a band and dots") {
     CHECK(svg.find(">10</text>") != std::string::npos);  // an x tick label
     CHECK(svg.find("tolerance") != std::string::npos);
 }
+
+TEST_CASE("moving_mean of a known series: a centred window, gaps kept") {
+    // y = x on 0..10 step 1; window 4 takes x-2..x+2, clipped at the ends.
+    std::vector<PlotPoint> pts;
+    for (int i = 0; i <= 10; ++i) pts.push_back({static_cast<double>(i), static_cast<double>(i)});
+    auto m = moving_mean(pts, 4);
+    REQUIRE(m.size() == pts.size());
+    CHECK(m[0].y == doctest::Approx(1.0));   // mean of 0, 1, 2
+    CHECK(m[1].y == doctest::Approx(1.5));   // 0..3
+    CHECK(m[5].y == doctest::Approx(5.0));   // 3..7
+    CHECK(m[10].y == doctest::Approx(9.0));  // 8, 9, 10
+    for (std::size_t i = 0; i < m.size(); ++i) CHECK(m[i].x == pts[i].x);
+    // Alternating noise +-10 around 100 averages out; a NaN sample stays a gap and is not counted.
+    std::vector<PlotPoint> noisy;
+    for (int i = 0; i < 100; ++i) noisy.push_back({static_cast<double>(i), 100.0 + (i % 2 ? 10.0 : -10.0)});
+    noisy[50].y = std::nan("");
+    m = moving_mean(noisy, 10);
+    CHECK(std::isnan(m[50].y));
+    for (int i = 20; i < 80; ++i)
+        if (i != 50) CHECK(std::abs(m[i].y - 100.0) <= 2.0);
+}
+
+TEST_CASE("min_max_envelope gives each column's range and a gap where a column has no data") {
+    std::vector<PlotPoint> pts;
+    for (int i = 0; i < 100; ++i) pts.push_back({static_cast<double>(i), i >= 40 && i < 60 ? std::nan("") : static_cast<double>(i % 10)});
+    const auto e = min_max_envelope(pts, 0, 100, 5);  // columns of 20
+    REQUIRE(e.lower.size() == 5);
+    REQUIRE(e.upper.size() == 5);
+    CHECK(e.lower[0].y == 0);
+    CHECK(e.upper[0].y == 9);
+    CHECK(e.lower[0].x == doctest::Approx(10));
+    CHECK(std::isnan(e.lower[2].y));
+    CHECK(std::isnan(e.upper[2].y));
+    // Drawn as a band, the gap splits it into two polygons.
+    SvgPlot plot("t", "x", "y");
+    plot.set_x_range(0, 100);
+    plot.band(e.lower, e.upper, "band-raw", "raw");
+    const std::string svg = plot.render();
+    const auto at = svg.find("<path class=\"band-raw\" d=\"");
+    REQUIRE(at != std::string::npos);
+    const std::string d = svg.substr(at, svg.find("\"/>", at) - at);
+    CHECK(std::count(d.begin(), d.end(), 'Z') == 2);
+}
+
+TEST_CASE("assign_label_rows never puts two overlapping labels in one row") {
+    // 60 labels 80 px wide, 5 px apart: crowded far beyond what one row holds.
+    std::vector<LabelExtent> labels;
+    for (int i = 0; i < 60; ++i) labels.push_back({100.0 + 5 * i, 180.0 + 5 * i, i == 37});
+    const auto rows = assign_label_rows(labels, 6, 6);
+    REQUIRE(rows.size() == labels.size());
+    int shown = 0;
+    for (std::size_t a = 0; a < labels.size(); ++a) {
+        CHECK(rows[a] < 6);
+        if (rows[a] < 0) continue;
+        ++shown;
+        for (std::size_t b = a + 1; b < labels.size(); ++b)
+            if (rows[b] == rows[a]) CHECK((labels[a].x1 + 6 <= labels[b].x0 || labels[b].x1 + 6 <= labels[a].x0));
+    }
+    CHECK(shown >= 6);      // every row used
+    CHECK(rows[37] == 0);   // the priority label (an alarm) is placed first
+    // Labels far apart share the first row.
+    const std::vector<LabelExtent> sparse = {{0, 50}, {100, 150}, {200, 250}};
+    CHECK(assign_label_rows(sparse, 6) == std::vector<int>{0, 0, 0});
+}
+
+TEST_CASE("crowded event labels are drawn above the frame, inside its width, without overlapping") {
+    SvgPlot plot("Flow", "hours", "uL/h");
+    plot.set_x_range(0, 1);
+    plot.line({{0, 1}, {1, 1}}, "series-measured", "");
+    for (int i = 0; i < 25; ++i) plot.marker(0.02 * i, "BOLUS_START n=" + std::to_string(i), "marker-event");
+    plot.marker(0.999, "ALARM code=OCCLUSION state=SET", "marker-alarm");
+    const std::string svg = plot.render();
+    const std::regex label("<text class=\"marker-label\" x=\"(-?[0-9.]+)\" y=\"(-?[0-9.]+)\">([^<]*)</text>");
+    const std::regex frame("<rect class=\"frame\" x=\"[0-9]+\" y=\"([0-9]+)\"");
+    std::smatch fm;
+    REQUIRE(std::regex_search(svg, fm, frame));
+    const double frame_top = std::stod(fm[1]);
+    struct Box { double x0, x1, y; };
+    std::vector<Box> boxes;
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), label); it != std::sregex_iterator(); ++it) {
+        const double x = std::stod((*it)[1]), y = std::stod((*it)[2]);
+        const double w = SvgPlot::kLabelCharWidth * static_cast<double>((*it)[3].length());
+        boxes.push_back({x, x + w, y});
+        CHECK(y < frame_top);                          // above the frame: never on the data or the x axis
+        CHECK(y - 11 > SvgPlot::kTop - 4);             // below the title and legend
+        CHECK(x >= SvgPlot::kLeft);                    // clear of the y axis labels
+        CHECK(x + w <= SvgPlot::kLeft + plot.plot_width() + 1);
+    }
+    CHECK(boxes.size() >= 6);
+    CHECK(svg.find(">ALARM code=OCCLUSION state=SET</text>") != std::string::npos);  // the alarm is always labelled
+    for (std::size_t a = 0; a < boxes.size(); ++a)
+        for (std::size_t b = a + 1; b < boxes.size(); ++b)
+            if (boxes[a].y == boxes[b].y) CHECK((boxes[a].x1 <= boxes[b].x0 || boxes[b].x1 <= boxes[a].x0));
+}
