@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "bench/probe_stream.hpp"
 #include "run/engine.hpp"
 #include "scenario/expected.hpp"
 #include "verify/iec60601.hpp"
@@ -339,7 +340,8 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
         for (const auto& c : run.commands) (c.verb == "probe.retry" ? retry : c.verb == "probe.resend" ? resend : commands).push_back(c);
         for (auto& r : verify::check_command_answers(commands, "command", plus(sc.requirements, "SRS-COM-003"))) out.push_back(std::move(r));
         for (auto& r : verify::check_command_answers(retry, "probe.retry", sc.requirements)) out.push_back(std::move(r));
-        for (auto& r : verify::check_command_answers(resend, "probe.resend", sc.requirements)) out.push_back(std::move(r));
+        for (auto& r : verify::check_probe_resends(resend, bench::ProbeStream::kResendLimit, "probe.resend", sc.requirements))
+            out.push_back(std::move(r));
     }
 
     // The bench clock is the reference: the pump clock is judged against it, never the

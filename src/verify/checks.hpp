@@ -252,6 +252,14 @@ std::vector<CheckResult> check_reservoir(std::span<const Sample> samples,
 // as numbers); extra keys in the answer are ignored (the ICD lets later firmware add some).
 bool answer_matches(const record::Answer& expected, const record::Answer& answer);
 
+// Event re-sending probes (bench/probe_stream.hpp, verb "probe.resend"): an event left
+// unacknowledged must come again within `limit` of its first arrival (pump ICD 2: re-sent after
+// 10 s). measured: after_s, the seconds until it came again (OK), or waited in vain (no answer:
+// FAIL). "<id_prefix>.<index>".
+std::vector<CheckResult> check_probe_resends(std::span<const CommandRecord> probes, Millis limit,
+                                             std::string_view id_prefix = "probe.resend",
+                                             const std::vector<std::string>& requirements = {});
+
 // One result per command with an expected answer: "<id_prefix>.<index>".
 std::vector<CheckResult> check_command_answers(std::span<const CommandRecord> commands,
                                                std::string_view id_prefix = "command",

@@ -226,4 +226,31 @@ std::vector<CheckResult> check_command_answers(std::span<const CommandRecord> co
     return out;
 }
 
+std::vector<CheckResult> check_probe_resends(std::span<const CommandRecord> probes, Millis limit, std::string_view id_prefix,
+                                             const std::vector<std::string>& requirements) {
+    std::vector<CheckResult> out;
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+        const auto& c = probes[i];
+        auto r = make_result(std::string(id_prefix) + "." + std::to_string(i + 1), c.step_label + ": sent again", "event", "s", c.bench_t,
+                             c.bench_t + limit, requirements);
+        r.expected = 10;
+        r.lower = 0;
+        r.upper = seconds(limit);
+        r.tolerance = "the ICD's 10 s + 2 s to read it";
+        r.tolerance_source = "pump ICD 2 (an unacknowledged event is sent again after 10 s); engineering choice: 2 s of reading";
+        const auto after = c.answer.values.find("after_s");
+        const std::optional<double> waited = after == c.answer.values.end() ? std::nullopt : as_number(after->second);
+        r.measured = waited.value_or(internal::kNaN);
+        if (c.answer.kind != record::Answer::Kind::Ok) {
+            r.verdict = Verdict::Fail;
+            r.detail = "not sent again" + (waited ? " within " + num(*waited, 1) + " s" : std::string());
+        } else {
+            judge(r);
+            r.detail = "sent again after " + (waited ? num(*waited, 1) + " s" : std::string("?"));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 }  // namespace pumprig::verify

@@ -228,3 +228,26 @@ TEST_CASE("verify run summary: FAIL beats INCONCLUSIVE beats PASS") {
     CHECK(verdict_from_string("FAIL") == Verdict::Fail);
     CHECK_FALSE(verdict_from_string("fail").has_value());
 }
+
+TEST_CASE("verify probe.resend: an event sent again within the limit passes, late or never fails, with no invented ICD code") {
+    auto probe = [](record::Answer answer, const char* after) {
+        CommandRecord c;
+        c.bench_t = kT0;
+        c.step_label = "probe: event STATE n=4 left unacknowledged";
+        c.verb = "probe.resend";
+        c.answer = std::move(answer);
+        c.answer.values["after_s"] = after;
+        return c;
+    };
+    const std::vector<CommandRecord> probes = {probe(record::Answer::ok(), "10.2"), probe(record::Answer::ok(), "13.5"),
+                                               probe(record::Answer::none(), "12.0")};
+    const auto r = check_probe_resends(probes, 12s);
+    REQUIRE(r.size() == 3);
+    CHECK(r[0].id == "probe.resend.1");
+    CHECK(r[0].verdict == Verdict::Pass);
+    CHECK(r[0].measured == doctest::Approx(10.2));
+    CHECK(r[1].verdict == Verdict::Fail);
+    CHECK(r[2].verdict == Verdict::Fail);
+    CHECK(r[2].detail == "not sent again within 12.0 s");
+    for (const auto& c : r) CHECK(c.tolerance_source.find("pump ICD 2") != std::string::npos);
+}
