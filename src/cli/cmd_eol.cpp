@@ -26,6 +26,9 @@
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/stop_signals.hpp"
+#include "core/text.hpp"
 #include "history/results_store.hpp"
 #include "report/recorder.hpp"
 #include "report/run_folder.hpp"
@@ -39,9 +42,6 @@ namespace po = boost::program_options;
 namespace pumprig::cli {
 
 namespace {
-
-std::atomic<bool> g_eol_stop{false};
-extern "C" void on_eol_signal(int) { g_eol_stop.store(true); }
 
 std::string now_iso() {
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -128,7 +128,7 @@ int cmd_eol(int argc, char** argv) {
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
         ("junit", po::value(&junit_file), "also write a JUnit XML file (a test suite per scenario)")
         ("wait", "if another run holds the bench, wait for it instead of refusing at once")
-        ("rt-priority", po::value(&rt_priority)->default_value(0),
+        ("rt-priority", po::value(&rt_priority)->default_value(0)->notifier(check_rt_priority),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)");
     args.add_to(desc);
     std::vector<std::string> positional;
@@ -148,6 +148,10 @@ int cmd_eol(int argc, char** argv) {
     auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
     if (!rig) {
         std::cerr << "pumprig eol: " << rig.error().message << "\n";
+        return kExitBadInput;
+    }
+    if (auto keys = bench::check_pump_keys(*rig); !keys) {
+        std::cerr << "pumprig eol: " << args.rig << ": " << keys.error().message << "\n";
         return kExitBadInput;
     }
     const auto channel_rigs = bench::channel_rigs(*rig);
@@ -188,6 +192,10 @@ int cmd_eol(int argc, char** argv) {
                 std::string names;
                 for (const auto& u : units) names += (names.empty() ? "" : ", ") + u.channel;
                 std::cerr << "pumprig eol: --serial " << one_line(a) << ": expected CHANNEL=SERIAL with CHANNEL one of " << names << "\n";
+                return kExitBadInput;
+            }
+            if (!it->serial.empty() || !it->present) {
+                std::cerr << "pumprig eol: --serial " << printable(a) << ": channel " << it->channel << " is given more than once\n";
                 return kExitBadInput;
             }
             it->serial = a.substr(eq + 1);
@@ -232,7 +240,7 @@ int cmd_eol(int argc, char** argv) {
     }
     // The one final line per unit; every path below ends with it.
     auto final_line = [&](const Unit& u, const std::string& text) {
-        std::printf("%s%s\n", multi ? ("[" + u.channel + "] ").c_str() : "", text.c_str());
+        std::printf("%s%s\n", multi ? ("[" + u.channel + "] ").c_str() : "", printable(text).c_str());
         std::fflush(stdout);
     };
     auto fail_all = [&](const std::string& what, const std::string& reason, int code) {
@@ -277,11 +285,10 @@ int cmd_eol(int argc, char** argv) {
         u.record.scenarios = joined(names);
     }
 
-    std::signal(SIGINT, on_eol_signal);
-    std::signal(SIGTERM, on_eol_signal);
+    auto& g_eol_stop = install_stop_signals();
     std::optional<bench::BenchLock> lock;
     if (std::any_of(units.begin(), units.end(), [](const Unit& u) { return !u.finished(); })) {
-        auto l = lock_bench("eol", *rig, argc, argv, wait, [] { return g_eol_stop.load(); });
+        auto l = lock_bench("eol", *rig, argc, argv, wait, [&g_eol_stop] { return g_eol_stop.load(); });
         if (!l) return fail_all("bench-lock", l.error().message, kExitBenchError);
         lock = std::move(*l);
     }
@@ -289,9 +296,10 @@ int cmd_eol(int argc, char** argv) {
     std::mutex out_mutex;  // channels run in threads; their lines must not interleave
     auto say = [&out_mutex, multi](const std::string& channel, const std::string& line) {
         std::lock_guard l(out_mutex);
-        std::cerr << "  " << (multi ? "[" + channel + "] " : "") << line << "\n";
+        std::cerr << "  " << (multi ? "[" + channel + "] " : "") << printable(line) << "\n";
     };
     std::vector<report::JUnitSuite> suites;
+    bool junit_failed = false;
     for (const auto& sc : scenarios) {
         if (std::all_of(units.begin(), units.end(), [](const Unit& u) { return u.finished(); })) break;
         if (g_eol_stop.load()) {
@@ -302,7 +310,7 @@ int cmd_eol(int argc, char** argv) {
                 }
             break;
         }
-        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")\n";
+        std::cerr << "== " << printable(sc.name) << " (" << printable(sc.file.string()) << ")\n";
         std::vector<run::TraceRelay> relays(units.size());
         bench::BenchOptions bo;
         bo.seed = args.seed;
@@ -372,8 +380,10 @@ int cmd_eol(int argc, char** argv) {
         }
     }
     if (!junit_file.empty()) {
-        if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w)
-            std::cerr << "pumprig eol: " << w.error().message << "\n";
+        if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w) {
+            std::cerr << "pumprig eol: --junit: " << w.error().message << "\n";
+            junit_failed = true;
+        }
     }
 
     // Each unit's verdict goes to the history, then its one line. A result that cannot be
@@ -383,6 +393,9 @@ int cmd_eol(int argc, char** argv) {
         auto rank = [](int c) { return c == kExitBenchError ? 3 : c == kExitBadInput ? 2 : c == kExitCheckFailed ? 1 : 0; };
         if (rank(code) > rank(exit_code)) exit_code = code;
     };
+    // A JUnit file that could not be written is an output lost (exit 3); the units' verdicts
+    // and their history stand.
+    if (junit_failed) worst(kExitBenchError);
     for (auto& u : units) {
         if (!u.present) continue;
         auto conclude = [&](const std::string& verdict, const std::string& what, const std::string& reason, int code) {

@@ -19,6 +19,9 @@
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/stop_signals.hpp"
+#include "core/text.hpp"
 #include "pump/sim/defects.hpp"
 #include "report/run_folder.hpp"
 #include "run/channels.hpp"
@@ -29,13 +32,6 @@
 namespace po = boost::program_options;
 
 namespace pumprig::cli {
-
-namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop.store(true); }
-
-}  // namespace
 
 int cmd_run(int argc, char** argv) {
     BenchArgs args;
@@ -49,11 +45,11 @@ int cmd_run(int argc, char** argv) {
     desc.add_options()("help,h", "show this help")
         ("out", po::value(&out), "folder for the run folders (default reports/)")
         ("tags", po::value(&tags)->multitoken(), "run only scenarios with one of these tags")
-        ("max-hours", po::value(&max_hours), "abort a scenario that runs longer than this many bench hours")
+        ("max-hours", po::value(&max_hours)->notifier(check_max_hours), "abort a scenario that runs longer than this many bench hours (above 0)")
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
         ("wait", "if another run holds the bench, wait for it instead of refusing at once (exit 3)")
         ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here")
-        ("rt-priority", po::value(&rt_priority)->default_value(0),
+        ("rt-priority", po::value(&rt_priority)->default_value(0)->notifier(check_rt_priority),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)")
         ("defect", po::value(&defects), "simulated bench only: give the pump this defect (pumprig-sim --list-defects); repeatable")
         ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable");
@@ -67,6 +63,11 @@ int cmd_run(int argc, char** argv) {
     auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
     if (!rig) {
         std::cerr << "pumprig run: " << rig.error().message << "\n";
+        return kExitBadInput;
+    }
+    // Key faults are bad input found now, not a bench error once the simulator runs.
+    if (auto keys = bench::check_pump_keys(*rig); !keys) {
+        std::cerr << "pumprig run: " << args.rig << ": " << keys.error().message << "\n";
         return kExitBadInput;
     }
     if (!defects.empty() || !meter_faults.empty()) {
@@ -100,11 +101,10 @@ int cmd_run(int argc, char** argv) {
         return kExitBadInput;
     }
 
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    auto& g_stop = install_stop_signals();
     // One run per bench at a time (hardware, ser2net, a separately started simulator); the
     // lock is held until this process ends, however it ends (src/bench/bench_lock.hpp).
-    auto bench_lock = lock_bench("run", *rig, argc, argv, vm.count("wait") > 0, [] { return g_stop.load(); });
+    auto bench_lock = lock_bench("run", *rig, argc, argv, vm.count("wait") > 0, [&g_stop] { return g_stop.load(); });
     if (!bench_lock) {
         std::cerr << "pumprig run: " << bench_lock.error().message << "\n";
         return kExitBenchError;
@@ -114,7 +114,7 @@ int cmd_run(int argc, char** argv) {
     std::mutex out_mutex;  // channels run in threads; their lines must not interleave
     auto say = [&out_mutex](const std::string& channel, const std::string& line) {
         std::lock_guard lock(out_mutex);
-        std::cerr << "  " << (channel.empty() ? "" : "[" + channel + "] ") << line << "\n";
+        std::cerr << "  " << (channel.empty() ? "" : "[" + channel + "] ") << printable(line) << "\n";
     };
 
     struct Row { std::string name; run::RunResult r; };
@@ -135,7 +135,7 @@ int cmd_run(int argc, char** argv) {
     };
     for (const auto& sc : scenarios) {
         if (g_stop.load()) break;
-        std::cerr << "== " << sc.name << " (" << sc.file.string() << ")" << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
+        std::cerr << "== " << printable(sc.name) << " (" << printable(sc.file.string()) << ")" << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
         std::vector<run::TraceRelay> relays(channels);
         bench::BenchOptions bo;
         bo.seed = args.seed;
@@ -157,7 +157,7 @@ int cmd_run(int argc, char** argv) {
         }
         auto benches = bench::Bench::open_channels(rig_for, bo);
         if (!benches) {
-            std::cerr << "pumprig run: " << benches.error().message << "\n";
+            std::cerr << "pumprig run: " << printable(benches.error().message) << "\n";
             bench_error(sc.name, benches.error().message);
             continue;
         }
@@ -178,17 +178,18 @@ int cmd_run(int argc, char** argv) {
             auto& r = cr.result;
             if (r.dir.empty()) {
                 // The channel never started (its links did not open): an error of its own.
-                std::cerr << "  " << tag << "ERROR  " << r.error << "\n";
+                std::cerr << "  " << tag << "ERROR  " << printable(r.error) << "\n";
                 bench_error(name, r.error);
                 continue;
             }
             for (const auto& c : r.checks) {
                 if (c.verdict == verify::Verdict::Pass) continue;
                 std::fprintf(stderr, "  %s%-13s %-36s measured %.4g %s, expected %.4g (%s) %s\n", tag.c_str(), verify::to_string(c.verdict),
-                             c.id.c_str(), c.measured, c.unit.c_str(), c.expected, c.tolerance.c_str(), c.detail.c_str());
+                             printable(c.id).c_str(), c.measured, printable(c.unit).c_str(), c.expected, printable(c.tolerance).c_str(),
+                             printable(c.detail).c_str());
             }
             std::cerr << "  " << tag << run::to_string(r.outcome) << "  " << r.dir.string() << "\n";
-            if (!r.error.empty()) std::cerr << "  " << tag << "error: " << r.error << "\n";
+            if (!r.error.empty()) std::cerr << "  " << tag << "error: " << printable(r.error) << "\n";
             run::ReportOptions rep;
             rep.rejudge = false;
             rep.fixtures_dir = fixtures;
@@ -197,10 +198,10 @@ int cmd_run(int argc, char** argv) {
                 suites.push_back(built->junit_suite);
                 entries.push_back(built->suite_entry);
             } else {
-                std::cerr << "  " << tag << "report not written: " << built.error().message << "\n";
+                std::cerr << "  " << tag << "report not written: " << printable(built.error().message) << "\n";
             }
             std::cerr << "  " << tag << "pump left "
-                      << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + r.safe_stop.detail) << "\n";
+                      << (r.safe_stop.confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + printable(r.safe_stop.detail)) << "\n";
             rows.push_back({name, std::move(r)});
         }
     }
@@ -209,14 +210,22 @@ int cmd_run(int argc, char** argv) {
     int exit_code = kExitPass;
     for (const auto& row : rows) {
         const auto s = verify::summarise(row.r.checks);
-        std::printf("%-36s %-13s %6zu %6zu %6zu  %s\n", row.name.substr(0, 36).c_str(), run::to_string(row.r.outcome), s.pass, s.fail,
+        std::printf("%-36s %-13s %6zu %6zu %6zu  %s\n", printable(row.name).substr(0, 36).c_str(), run::to_string(row.r.outcome), s.pass, s.fail,
                     s.inconclusive, row.r.dir.string().c_str());
         if (row.r.outcome == run::Outcome::Error || row.r.outcome == run::Outcome::Aborted) exit_code = kExitBenchError;
         else if (row.r.outcome != run::Outcome::Pass && exit_code == kExitPass) exit_code = kExitCheckFailed;
     }
-    if (g_stop.load()) exit_code = kExitBenchError;
+    if (g_stop.load()) {
+        exit_code = kExitBenchError;
+        std::cerr << "pumprig run: stopped by " << stop_signal_name() << "\n";
+    }
     if (!junit_file.empty()) {
-        if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w) std::cerr << "pumprig run: " << w.error().message << "\n";
+        // The JUnit file is what CI reads: one that could not be written fails the job (exit 3),
+        // after everything else was written.
+        if (auto w = report::write_file_atomic(junit_file, report::render_junit(suites)); !w) {
+            std::cerr << "pumprig run: --junit: " << w.error().message << "\n";
+            exit_code = kExitBenchError;
+        }
     }
     if (entries.size() > 1) {
         // The suite page sits in its own folder beside the run folders and links to them.

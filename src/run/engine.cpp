@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "core/realtime.hpp"
+#include "core/text.hpp"
 #include "meter/total_tracker.hpp"
 #include "report/recorder.hpp"
 #include "report/run_folder.hpp"
@@ -283,7 +284,7 @@ void Runner::progress() {
     if (!opt_.live_progress) return;
     const double hours = std::chrono::duration<double, std::ratio<3600>>(b_.clock().now() - started_).count();
     const double vol = last_sample_ ? last_sample_->total.ul : 0.0;
-    std::fprintf(stderr, "\r%-24s  bench %8.3f h  step %-22s  delivered %10.2f uL  samples %zu   ", sc_.name.substr(0, 24).c_str(),
+    std::fprintf(stderr, "\r%-24s  bench %8.3f h  step %-22s  delivered %10.2f uL  samples %zu   ", printable(sc_.name).substr(0, 24).c_str(),
                  hours, step_name_.substr(0, 22).c_str(), vol, sample_count_);
     std::fflush(stderr);
 }
@@ -332,9 +333,11 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         }
         if (at >= next_status_) {
             if (auto s = status_once(); !s) {
-                // A STATUS lost to line noise after all its retries is one missing reading, not a
-                // lost link: only a hang-up, or three in a row, calls for reconnecting.
-                if (s.error().kind == ErrorKind::Timeout && ++status_timeouts_ < 3) {
+                // A STATUS lost to line noise after all its retries (unanswered, or refused as
+                // corrupted) is one missing reading, not a lost link: only a hang-up, or three
+                // silent ones in a row, calls for reconnecting.
+                const bool refused_as_corrupted = s.error().kind == ErrorKind::DeviceError && pump::lost_reading(s.error());
+                if (refused_as_corrupted || (s.error().kind == ErrorKind::Timeout && ++status_timeouts_ < 3)) {
                     log("STATUS reading lost: " + s.error().message);
                 } else if (auto r = recover(s.error()); !r) {
                     return r;
@@ -523,6 +526,10 @@ Result<void> Runner::exec_step(std::size_t i) {
             [&](const StatusStep&) -> Result<void> {
                 auto s = status_once();
                 exec.answer = s ? "OK" : "";
+                if (!s && pump::lost_reading(s.error())) {
+                    log("STATUS reading lost: " + s.error().message);
+                    return {};
+                }
                 return s;
             },
         },
@@ -549,7 +556,8 @@ RunResult Runner::run() {
     }
 
     bool ok = true;
-    // Connect: authenticate, identify the meter, zero its total, take the first readings.
+    // Connect: authenticate, make sure the pump is stopped, identify the meter, zero its
+    // total, take the first readings.
     auto id = b_.authenticate_pump();
     if (!id) {
         fail_run(id.error(), Outcome::Error);
@@ -559,6 +567,23 @@ RunResult Runner::run() {
     if (ok) {
         pump_serial_ = id->serial;
         identity["pump"] = {{"model", id->model}, {"serial", id->serial}, {"firmware", id->firmware}, {"proto", id->proto}};
+    }
+    nlohmann::json initial_state(nullptr);
+    if (ok) {
+        // A run starts from a stopped pump: one left running (a run before it killed) is
+        // stopped and confirmed before anything is sent, or the run does not start.
+        const auto initial = b_.stop_at_start();
+        initial_state = {{"state", initial.state.empty() ? nlohmann::json(nullptr) : nlohmann::json(initial.state)},
+                         {"stop_sent", initial.stop_sent}, {"confirmed_stopped", initial.confirmed_stopped},
+                         {"settled_ms", initial.settled.count()}, {"detail", initial.detail}};
+        log("initial state: " + initial.detail);
+        if (!initial.confirmed_stopped) {
+            fail_run(Error{ErrorKind::DeviceError, "NOT_STOPPED", "the pump could not be stopped at the start of the run: " + initial.detail, {}, {}},
+                     Outcome::Error);
+            ok = false;
+        }
+    }
+    if (ok) {
         auto mid = b_.meter().identify();
         identity["meter"] = mid ? nlohmann::json(*mid) : nlohmann::json(nullptr);
         if (!mid) log("meter identification failed: " + mid.error().describe());
@@ -605,6 +630,7 @@ RunResult Runner::run() {
                                                         {"detail", priority->detail()}}
                                        : nlohmann::json(nullptr)},
         {"start", report::iso_time(data_.times.start)},
+        {"initial_state", initial_state},
         {"state", "RUNNING"},
     };
     // The record stands alone: the scenario and the rig as run are copied beside it, so that
