@@ -601,6 +601,8 @@ RunResult Runner::run() {
     }
     if (ok) {
         auto st = b_.pump().status();
+        // The first reading sets the clock offset: one lost to line noise is asked again.
+        for (int again = 0; again < 3 && !st && pump::lost_reading(st.error()); ++again) st = b_.pump().status();
         if (st) {
             data_.pump_offset = Millis{std::llround(st->pump_t * 1000.0)} - b_.clock().now().time_since_epoch();
             data_.times.initial_pump_offset = data_.pump_offset;

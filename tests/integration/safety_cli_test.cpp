@@ -289,3 +289,73 @@ TEST_CASE("a scenario name with terminal control characters is printed escaped")
     CHECK(r.err.find("evil\\x1B[2J\\rPASS") != std::string::npos);
     CHECK(r.out.find('\r') == std::string::npos);
 }
+
+namespace {
+
+// scenario name -> (check id -> verdict), and whether every run left its pump confirmed stopped
+// and started from one confirmed stopped.
+struct LibraryRun {
+    std::map<std::string, std::map<std::string, std::string>> verdicts;
+    std::map<std::string, std::string> not_passed;  // scenario -> checks that did not pass, why
+    bool all_stopped = true;
+    std::string why_not;
+    long long pump_crc_errors = 0, meter_retries = 0;
+};
+
+LibraryRun run_library(const fs::path& out, const std::vector<std::string>& scenarios, const std::string& rig) {
+    std::vector<std::string> argv{pumprig_binary(), "run", "--out", out.string()};
+    if (!rig.empty()) argv.insert(argv.end(), {"--rig", rig});
+    for (const auto& s : scenarios) argv.push_back(source() + "/scenarios/" + s);
+    auto r = test::run_command(argv, 1500s);
+    INFO(r.err);
+    REQUIRE(r.exit_code >= 0);
+    LibraryRun lib;
+    for (const auto& e : fs::directory_iterator(out)) {
+        if (!fs::exists(e.path() / "record.json")) continue;
+        const auto record = nlohmann::json::parse(read_text(e.path() / "record.json"));
+        const auto name = record["scenario"]["name"].get<std::string>();
+        for (const auto& c : record["checks"]) lib.verdicts[name][c["id"].get<std::string>()] = c["verdict"].get<std::string>();
+        lib.not_passed[name] = not_passed(record);
+        if (record["safe_stop"]["confirmed_stopped"] != true || record["initial_state"]["confirmed_stopped"] != true) {
+            lib.all_stopped = false;
+            lib.why_not += name + ": " + record["safe_stop"].dump() + " " + record["initial_state"].dump() + "\n";
+        }
+        lib.pump_crc_errors += record["links"]["pump"]["crc_errors"].get<long long>();
+        lib.meter_retries += record["links"]["meter"]["retries"].get<long long>();
+    }
+    return lib;
+}
+
+}  // namespace
+
+TEST_CASE("1 percent of bytes corrupted on both links: a representative part of the library gives the clean run's verdicts") {
+    // The whole library at 1 % takes too long for CTest (every corrupted meter request waits out
+    // its timeout): these cover delivery accuracy, clinician boluses and their retries, STOP
+    // during a bolus, refusals and the end-of-line test. docs/reliability.md.
+    const std::vector<std::string> part{"eol/eol-basic.json", "functions/priming.json", "functions/retry-and-resend.json",
+                                        "functions/stop-during-bolus.json", "functions/range-refusals.json"};
+    TempDir tmp;
+    const auto rig = tmp.path / "noisy.json";
+    write_text(rig, R"({"name": "sim-noisy", "simulator": {"faults": ["--corrupt-rate", "0.01"]}, "pump": {"key": {"test_key": true}},
+                        "meter": {"parity": "none", "profile": "fixtures/meters/lf-2000.json"}})");
+    const auto clean = run_library(tmp.path / "clean", part, "");
+    const auto noisy = run_library(tmp.path / "noisy", part, rig.string());
+    REQUIRE(clean.verdicts.size() == part.size());
+    REQUIRE(noisy.verdicts.size() == part.size());
+    std::string differences;
+    for (const auto& [name, checks] : clean.verdicts)
+        for (const auto& [id, v] : checks) {
+            const auto& n = noisy.verdicts.at(name);
+            if (!n.count(id) || n.at(id) != v)
+                differences += name + " " + id + ": clean " + v + ", noisy " + (n.count(id) ? n.at(id) : "missing") + "\n";
+        }
+    for (const auto& [name, text] : noisy.not_passed) differences += text;
+    INFO(differences);
+    CHECK(clean.verdicts == noisy.verdicts);
+    INFO(noisy.why_not);
+    CHECK(noisy.all_stopped);
+    CHECK(clean.all_stopped);
+    // The noise was real.
+    CHECK(noisy.pump_crc_errors > 100);
+    CHECK(noisy.meter_retries > 100);
+}

@@ -286,6 +286,8 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
     int busy_answers = 0;
     bool malformed_seen = false;
     const std::string seq_text = std::to_string(request.seq);
+    // RESET is never re-sent: a pump that did reset forgot the SEQ and would reset again.
+    const bool may_resend_frame = exchange == nullptr || !exchange->boot_is_confirmation;
 
     while (true) {  // one send of the same frame per pass
         // Lines dropped for a bad CRC or broken framing during this attempt: evidence of a noisy
@@ -316,6 +318,13 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
                     // response is covered by the timeout and the retry.
                     ++counters_.crc_errors;
                     ++counters_.discarded_lines;
+                    // It reads as the answer to this request, damaged: send the same frame again
+                    // now rather than wait out the timeout (the pump answers a repeat with its
+                    // previous response; a second answer that comes later is dropped as stale).
+                    if (may_resend_frame && line->raw.starts_with("$" + seq_text + ",") && may_resend_after(true)) {
+                        next = Next::Resend;
+                        break;
+                    }
                     continue;
                 }
                 const auto kind = codec::classify(line->body);
@@ -406,9 +415,7 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
         }
         if (next == Next::Timeout) {
             ++counters_.timeouts;
-            // RESET is never re-sent: a pump that did reset forgot the SEQ and would reset again.
-            const bool may_resend = exchange == nullptr || !exchange->boot_is_confirmation;
-            if (!may_resend || !may_resend_after(counters_.crc_errors + counters_.discarded_lines > noise_before)) {
+            if (!may_resend_frame || !may_resend_after(counters_.crc_errors + counters_.discarded_lines > noise_before)) {
                 const std::string tail = " to " + std::string(verb) + " (SEQ " + seq_text + ") within " +
                                          std::to_string(options_.response_timeout.count()) + " ms after " +
                                          std::to_string(retries_used) + " re-sends";

@@ -405,10 +405,29 @@ TEST_CASE("driver: a pump that echoes the AUTH mac never gets it into an error, 
     CHECK(rig.trace.find("msg=<redacted>") != std::string::npos);
 }
 
-TEST_CASE("driver: a response with a bad CRC is discarded and the good one taken") {
+TEST_CASE("driver: a damaged answer is discarded, the same frame sent again at once, and the good answer taken") {
+    Rig rig;
+    int seen = 0;
+    rig.pump->on_frame = [&seen](const codec::DecodedLine& l, FakePumpState& p) {
+        if (++seen == 1) {
+            auto bad = codec::encode_frame(std::to_string(seq_of(l)) + ",OK");
+            bad[bad.size() - 3] = bad[bad.size() - 3] == '0' ? '1' : '0';
+            p.to_host.push_back(bad);
+        } else {
+            p.reply(seq_of(l), "OK");
+        }
+    };
+    REQUIRE(rig.driver->start());
+    REQUIRE(rig.pump->writes.size() == 2);
+    CHECK(rig.pump->writes[0] == rig.pump->writes[1]);
+    CHECK(rig.driver->counters().crc_errors == 1);
+    CHECK(rig.driver->counters().timeouts == 0);  // not waited out
+}
+
+TEST_CASE("driver: a line with a bad CRC that is not this request's answer is discarded and the answer taken") {
     Rig rig;
     rig.pump->on_frame = [](const codec::DecodedLine& l, FakePumpState& p) {
-        auto bad = codec::encode_frame(std::to_string(seq_of(l)) + ",OK");
+        auto bad = ev(1, "1767225600.000", "STATE,state=RUNNING");
         bad[bad.size() - 3] = bad[bad.size() - 3] == '0' ? '1' : '0';
         p.to_host.push_back(bad);
         p.reply(seq_of(l), "OK");
