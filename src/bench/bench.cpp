@@ -278,6 +278,7 @@ SafeStopReport Bench::safe_stop() {
     const auto deadline = start + kSafeStopTime;
     std::string why;
     int attempts = 0;
+    bool session_refused = false;  // the pump answered AUTH: it restarted, the session is gone
     while (true) {
         ++attempts;
         if (auto gone = simulator_gone()) {
@@ -286,9 +287,11 @@ SafeStopReport Bench::safe_stop() {
         }
         const auto tried_at = std::chrono::steady_clock::now();
         std::optional<Error> error;
-        if (!pump_->session_active()) {
+        if (session_refused || !pump_->session_active()) {
             if (auto a = authenticate_pump(); !a) {
                 why = "could not authenticate to send STOP: " + a.error().describe();
+                // A refused key stays refused (and more tries would lock the pump's AUTH out).
+                if (a.error().code == "AUTH") break;
                 error = a.error();
             }
         }
@@ -312,6 +315,7 @@ SafeStopReport Bench::safe_stop() {
                 }
             }
         }
+        session_refused = error && error->kind == ErrorKind::DeviceError && error->code == "AUTH";
         // A key that cannot be loaded will not load on the next attempt either.
         if (error && error->kind == ErrorKind::BadInput) break;
         if (std::chrono::steady_clock::now() >= deadline) break;

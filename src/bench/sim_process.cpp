@@ -127,7 +127,7 @@ Result<BenchTime> SimProcess::advance(Millis d) {
 
 Error SimProcess::exited_error(const std::string& how) const {
     return Error{ErrorKind::LinkLost, kSimExited, "the simulator (pid " + std::to_string(pid_) + ") " + how +
-                                                      ": the simulated bench is gone, the pump cannot be reached", {}, {}};
+                                                      ": the simulated bench is gone", {}, {}};
 }
 
 std::optional<Error> SimProcess::exited() {
