@@ -73,7 +73,7 @@ int cmd_probe(int argc, char** argv) {
         auto& b = **cb.bench;
         char line[512];
         if (!cb.rig.channel.empty()) p.out << "channel " << cb.rig.channel << "\n";
-        p.out << "rig     " << rig->name << (b.virtual_time() ? " (simulated, virtual time)" : "") << "\n";
+        p.out << "rig     " << printable(rig->name) << (b.virtual_time() ? " (simulated, virtual time)" : "") << "\n";
         p.out << "pump    link " << b.pump().describe_link() << "\n";
         auto id = b.authenticate_pump();
         if (!id) return failed("pump link " + b.pump().describe_link() + ": expected HELLO and AUTH answered OK: " + id.error().describe());

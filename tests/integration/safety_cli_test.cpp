@@ -328,7 +328,7 @@ LibraryRun run_library(const fs::path& out, const std::vector<std::string>& scen
 
 }  // namespace
 
-TEST_CASE("1 percent of bytes corrupted on both links: a representative part of the library gives the clean run's verdicts") {
+TEST_CASE("link noise of one percent on both links: a representative part of the library gives the clean run verdicts") {
     // The whole library at 1 % takes too long for CTest (every corrupted meter request waits out
     // its timeout): these cover delivery accuracy, clinician boluses and their retries, STOP
     // during a bolus, refusals and the end-of-line test. docs/reliability.md.
