@@ -329,11 +329,12 @@ LibraryRun run_library(const fs::path& out, const std::vector<std::string>& scen
 }  // namespace
 
 TEST_CASE("link noise of one percent on both links: a representative part of the library gives the clean run verdicts") {
-    // The whole library at 1 % takes too long for CTest (every corrupted meter request waits out
-    // its timeout): these cover delivery accuracy, clinician boluses and their retries, STOP
-    // during a bolus, refusals and the end-of-line test. docs/reliability.md.
-    const std::vector<std::string> part{"eol/eol-basic.json", "functions/priming.json", "functions/retry-and-resend.json",
-                                        "functions/stop-during-bolus.json", "functions/range-refusals.json"};
+    // The whole library at 1 % takes too long for CTest (a corrupted line often waits out its
+    // 300 ms timeout; retry-and-resend, with a STATUS every second, alone takes half an hour):
+    // these cover delivery accuracy, clinician boluses, STOP during a bolus, priming, refusals
+    // and the end-of-line test, about 5 minutes. docs/reliability.md.
+    const std::vector<std::string> part{"eol/eol-basic.json", "functions/priming.json", "functions/stop-during-bolus.json",
+                                        "functions/range-refusals.json"};
     TempDir tmp;
     const auto rig = tmp.path / "noisy.json";
     write_text(rig, R"({"name": "sim-noisy", "simulator": {"faults": ["--corrupt-rate", "0.01"]}, "pump": {"key": {"test_key": true}},

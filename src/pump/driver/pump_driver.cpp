@@ -15,7 +15,8 @@ using codec::Response;
 
 constexpr Millis kBusyBackoff{1000};   // ICD section 10: BUSY, "try again after 1 s"
 constexpr std::size_t kReceivedKept = 600;  // characters of received text kept in an error
-constexpr int kMaxAcksPerFlush = 256;  // the pump keeps 64 unacknowledged events: ample
+constexpr int kMaxAcksPerFlush = 256;
+constexpr std::size_t kMacDigits = 64;  // an AUTH mac: HMAC-SHA256 in hexadecimal  // the pump keeps 64 unacknowledged events: ample
 
 // Received bytes as they can be shown in a log line: printable ASCII kept, the rest escaped.
 void append_printable(std::string& out, std::string_view bytes) {
@@ -212,6 +213,22 @@ void PumpDriver::scrub(std::string& text) const {
             text.replace(pos, mac.size(), "<redacted>");
         }
     }
+    // Any other run of exactly 64 hexadecimal digits reads as a mac too (one a pump computed
+    // itself, before pumprig did): no field of the ICD has that shape (a nonce has 16).
+    auto hex = [&text](std::size_t k) { return std::isxdigit(static_cast<unsigned char>(text[k])) != 0; };
+    for (std::size_t i = 0; i < text.size();) {
+        if (!hex(i)) {
+            ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end < text.size() && hex(end)) ++end;
+        if (end - i == kMacDigits) {
+            text.replace(i, kMacDigits, "<redacted>");
+            end = i + std::string_view("<redacted>").size();
+        }
+        i = end;
+    }
 }
 
 std::optional<codec::DecodedLine> PumpDriver::next_line() {
@@ -225,22 +242,21 @@ std::optional<codec::DecodedLine> PumpDriver::next_line() {
 
 void PumpDriver::trace_received(std::string_view chunk, bool flush) {
     if (!options_.trace) return;
-    if (macs_.empty()) {
-        if (!chunk.empty()) options_.trace(false, chunk);
-        return;
-    }
-    // A mac may arrive split over two reads: a trailing run of hexadecimal digits shorter than
-    // a mac waits for the next read (or the next write) before it is traced, scrubbed.
+    // A mac may arrive split over two reads: a trailing run of hexadecimal digits (up to a mac's
+    // length) waits for the next read, or the next write, before it is traced, scrubbed.
     trace_pending_ += chunk;
-    scrub(trace_pending_);
     std::size_t keep = 0;
     if (!flush) {
-        while (keep < trace_pending_.size() && keep + 1 < macs_.back().size() &&
+        while (keep < trace_pending_.size() && keep < kMacDigits &&
                std::isxdigit(static_cast<unsigned char>(trace_pending_[trace_pending_.size() - 1 - keep])))
             ++keep;
     }
-    if (trace_pending_.size() > keep) options_.trace(false, std::string_view(trace_pending_).substr(0, trace_pending_.size() - keep));
-    trace_pending_.erase(0, trace_pending_.size() - keep);
+    if (keep < trace_pending_.size()) {
+        std::string ready = trace_pending_.substr(0, trace_pending_.size() - keep);
+        trace_pending_.erase(0, ready.size());
+        scrub(ready);
+        options_.trace(false, ready);
+    }
 }
 
 bool PumpDriver::handle_event(const codec::Event& event) {

@@ -372,7 +372,8 @@ TEST_CASE("driver: a pump that echoes the AUTH mac never gets it into an error, 
     const std::string mac = "8B4B9D16778E3EE52BFA6FD7DA9A19C59BD92AE3EE9DBD723EE064AEA77B790F";
     rig.pump->on_frame = [&mac](const codec::DecodedLine& l, FakePumpState& p) {
         const auto verb = verb_of(l);
-        if (verb == "HELLO") p.reply(seq_of(l), "OK,model=ITB-40,sn=SIM0001,fw=2.4.1,proto=1,nonce=9F2C41D07A3B66E1");
+        // A pump that knows the key can send a mac before pumprig computed it: any 64 hex digits.
+        if (verb == "HELLO") p.reply(seq_of(l), "OK,model=ITB-40,sn=SIM0001,fw=2.4.1,proto=1,nonce=9F2C41D07A3B66E1,x=" + std::string(64, 'C'));
         else if (verb == "AUTH") p.reply(seq_of(l), "OK");
         else if (verb == "STATUS") {
             // The mac echoed as a value (lower case), and split over two reads.
@@ -403,6 +404,8 @@ TEST_CASE("driver: a pump that echoes the AUTH mac never gets it into an error, 
     }
     CHECK(st.error().message.find("<redacted>") != std::string::npos);
     CHECK(rig.trace.find("msg=<redacted>") != std::string::npos);
+    CHECK(rig.trace.find(std::string(64, 'C')) == std::string::npos);
+    CHECK(rig.trace.find("x=<redacted>") != std::string::npos);
 }
 
 TEST_CASE("driver: a damaged answer is discarded, the same frame sent again at once, and the good answer taken") {
