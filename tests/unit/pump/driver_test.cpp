@@ -638,3 +638,11 @@ TEST_CASE("driver: a failed AUTH is a device error and neither trace nor error h
     }
     CHECK(rig.trace.find("AUTH,mac=") != std::string::npos);  // the request itself is traced
 }
+
+TEST_CASE("driver: a read that went unanswered or was refused as corrupted is a lost reading, other failures are not") {
+    CHECK(lost_reading(Error{ErrorKind::Timeout, {}, "no response", {}, {}}));
+    CHECK(lost_reading(Error{ErrorKind::DeviceError, "CRC", "the pump answered CRC to every re-send", {}, {}}));
+    CHECK_FALSE(lost_reading(Error{ErrorKind::DeviceError, "STATE", "refused", {}, {}}));
+    CHECK_FALSE(lost_reading(Error{ErrorKind::LinkLost, {}, "hung up", {}, {}}));
+    CHECK_FALSE(lost_reading(Error{ErrorKind::Protocol, {}, "not a response", {}, {}}));
+}
