@@ -316,7 +316,10 @@ LibraryRun run_library(const fs::path& out, const std::vector<std::string>& scen
         const auto name = record["scenario"]["name"].get<std::string>();
         for (const auto& c : record["checks"]) lib.verdicts[name][c["id"].get<std::string>()] = c["verdict"].get<std::string>();
         lib.not_passed[name] = not_passed(record);
-        if (record["safe_stop"]["confirmed_stopped"] != true || record["initial_state"]["confirmed_stopped"] != true) {
+        const auto confirmed = [&record](const char* part) {
+            return record.contains(part) && record[part].is_object() && record[part].value("confirmed_stopped", false);
+        };
+        if (!confirmed("safe_stop") || !confirmed("initial_state")) {
             lib.all_stopped = false;
             lib.why_not += name + ": " + record["safe_stop"].dump() + " " + record["initial_state"].dump() + "\n";
         }
