@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer (the module libraries too, in a build directory of their own), then
-# runs each target for a while from its corpus in tests/fuzz/corpus/<target>/.
+# runs each target from its corpus in tests/fuzz/corpus/<target>/: for a while (--seconds), or,
+# deterministically, the corpus plus a fixed number of generated inputs (--runs N, fixed seed,
+# a fresh work folder each time: the same commit gives the same inputs, as CTest needs).
 # Fails on any crash, hang, leak or sanitizer report; the input that caused it is saved under
 # <build dir>/artifacts/<target>/ and named in the output. The seed corpora are never written
 # to: new inputs go to <build dir>/corpus/<target>/.
 #
-#   tools/fuzz.sh [--seconds N] [--build-dir DIR] [--jobs J] [--only TARGET] [--build-only]
+#   tools/fuzz.sh [--seconds N | --runs N] [--build-dir DIR] [--jobs J] [--only TARGET] [--build-only]
 #   tools/fuzz.sh --reproduce TARGET FILE      # run one saved input again, with the report
 #
-# CI runs `tools/fuzz.sh --seconds 20` (CTest test fuzz_short).
+# CTest runs `tools/fuzz.sh --runs 20000` (test fuzz_short); longer fuzzing, bounded by time,
+# is `tools/fuzz.sh --seconds N` by hand or in a nightly job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_dir=$(pwd)
 
 seconds=60
+runs=0
 build_dir="$source_dir/build-fuzz"
 jobs=2
 only=""
@@ -23,16 +27,18 @@ reproduce=()
 while (($#)); do
     case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
     --reproduce) reproduce=("$2" "$3"); shift 3 ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "fuzz.sh: unknown argument '$1' (expected --seconds N, --build-dir DIR, --jobs J, --only TARGET, --build-only or --reproduce TARGET FILE)" >&2; exit 2 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "fuzz.sh: unknown argument '$1' (expected --seconds N, --runs N, --build-dir DIR, --jobs J, --only TARGET, --build-only or --reproduce TARGET FILE)" >&2; exit 2 ;;
     esac
 done
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || { echo "fuzz.sh: --seconds needs a whole number above 0, got '$seconds'" >&2; exit 2; }
+[[ "$runs" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --runs needs a whole number, got '$runs'" >&2; exit 2; }
 [[ "$jobs" =~ ^[0-9]+$ && "$jobs" -gt 0 ]] || { echo "fuzz.sh: --jobs needs a whole number above 0, got '$jobs'" >&2; exit 2; }
 
 targets=(fuzz_pump_frame fuzz_pump_driver fuzz_scenario fuzz_meter_registers fuzz_meter_profile)
@@ -95,11 +101,20 @@ run_one() {
     mkdir -p "$work" "$artifacts" "$(dirname "$log")"
     local dict=()
     [[ -f "$source_dir/tests/fuzz/dict/$t.dict" ]] && dict=(-dict="$source_dir/tests/fuzz/dict/$t.dict")
-    # -seed fixed: a run is repeatable for the same binary, corpus and time.
+    # -seed fixed: a run is repeatable for the same binary and corpus (and, by time, the same time).
+    local bound=(-max_total_time="$seconds")
+    if ((runs > 0)); then
+        # The seed corpus replayed, then `runs` generated inputs, from an empty work folder: what
+        # earlier runs found must not change what this one tries.
+        rm -rf "$work" && mkdir -p "$work"
+        local seeds
+        seeds=$(find "$source_dir/tests/fuzz/corpus/$t" -type f | wc -l)
+        bound=(-runs="$((seeds + runs))")
+    fi
     rm -f "$log.rc"
     local rc=0
     "$build_dir/tests/fuzz/$t" "$work" "$source_dir/tests/fuzz/corpus/$t" "${dict[@]}" \
-        -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
+        -seed=1 "${bound[@]}" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
         -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1 || rc=$?
     echo "$rc" >"$log.rc"
 }
@@ -116,7 +131,8 @@ for t in "${targets[@]}"; do
     log="$build_dir/logs/$t.log"
     if [[ "$(cat "$log.rc" 2>/dev/null)" == 0 ]]; then
         execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-        echo "fuzz.sh: $t: ok ($execs inputs in ${seconds} s)"
+        if ((runs > 0)); then echo "fuzz.sh: $t: ok ($execs inputs: the corpus and $runs generated, seed 1)"
+        else echo "fuzz.sh: $t: ok ($execs inputs in ${seconds} s)"; fi
     else
         failed=1
         echo "fuzz.sh: $t: FAILED (log: $log)"

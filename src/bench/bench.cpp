@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -191,6 +192,8 @@ Result<std::unique_ptr<transport::ByteStream>> Bench::open_pump_stream() const {
 }
 
 Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
+    // A simulator that ended took the bench with it: no link will come back.
+    if (auto gone = simulator_gone()) return std::unexpected(*gone);
     Error last{ErrorKind::LinkLost, {}, "no attempt made", {}, {}};
     auto pause = std::chrono::seconds(1);
     for (int i = 0; i < attempts; ++i) {
@@ -202,6 +205,7 @@ Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
             std::this_thread::sleep_for(pause);
             pause = std::min(pause * 2, std::chrono::seconds(30));
         }
+        if (auto gone = simulator_gone()) return std::unexpected(*gone);
         auto stream = open_pump_stream();
         if (!stream) {
             last = stream.error();
@@ -225,14 +229,27 @@ Bench::~Bench() {
     if (sim_) sim_->leave(rig_.channel_index);
 }
 
-Result<pump::PumpIdentity> Bench::authenticate_pump() {
+Result<pump::PumpKey> load_pump_key(const PumpKeySource& source) {
     Result<pump::PumpKey> key = fail(ErrorKind::BadInput, "no key source");
-    if (!rig_.key.env.empty()) {
-        key = pump::PumpKey::from_env(rig_.key.env.c_str());
+    if (!source.env.empty()) key = pump::PumpKey::from_env(source.env.c_str());
+    if (!key && !source.file.empty()) key = pump::PumpKey::from_file(source.file);
+    if (!key && source.test_key) key = pump::PumpKey::from_hex("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F");
+    return key;
+}
+
+Result<void> check_pump_keys(const RigDescription& rig) {
+    for (const auto& one : channel_rigs(rig)) {
+        if (auto key = load_pump_key(one.key); !key) {
+            auto e = key.error();
+            if (!one.channel.empty()) e.message = "channel " + one.channel + ": " + e.message;
+            return std::unexpected(e);
+        }
     }
-    if (!key && !rig_.key.file.empty()) key = pump::PumpKey::from_file(rig_.key.file);
-    if (!key && rig_.key.test_key)
-        key = pump::PumpKey::from_hex("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F");
+    return {};
+}
+
+Result<pump::PumpIdentity> Bench::authenticate_pump() {
+    auto key = load_pump_key(rig_.key);
     if (!key) return std::unexpected(key.error());
     return pump_->authenticate(*key);
 }
@@ -249,6 +266,11 @@ std::chrono::steady_clock::time_point Bench::wall_deadline(BenchTime t) const {
     return wall_clock_ ? wall_clock_->steady_at(t) : std::chrono::steady_clock::now();
 }
 
+std::optional<Error> Bench::simulator_gone() {
+    if (!sim_) return std::nullopt;
+    return sim_->exited();
+}
+
 SafeStopReport Bench::safe_stop() {
     SafeStopReport r;
     r.attempted = true;
@@ -256,27 +278,99 @@ SafeStopReport Bench::safe_stop() {
         r.detail = "no pump link";
         return r;
     }
-    if (!pump_->session_active()) {
-        if (auto a = authenticate_pump(); !a) {
-            r.detail = "could not authenticate to send STOP: " + a.error().describe();
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + kSafeStopTime;
+    std::string why;
+    int attempts = 0;
+    bool session_refused = false;  // the pump answered AUTH: it restarted, the session is gone
+    while (true) {
+        ++attempts;
+        if (auto gone = simulator_gone()) {
+            r.detail = gone->message + "; the pump could not be confirmed stopped";
             return r;
         }
+        const auto tried_at = std::chrono::steady_clock::now();
+        std::optional<Error> error;
+        if (session_refused || !pump_->session_active()) {
+            if (auto a = authenticate_pump(); !a) {
+                why = "could not authenticate to send STOP: " + a.error().describe();
+                // A refused key stays refused (and more tries would lock the pump's AUTH out).
+                if (a.error().code == "AUTH") break;
+                error = a.error();
+            }
+        }
+        if (!error) {
+            if (auto s = pump_->stop(); !s) {
+                why = "STOP failed: " + s.error().describe();
+                error = s.error();
+            } else {
+                r.stop_answered = true;
+                auto st = pump_->status();
+                if (!st) {
+                    why = "STOP answered OK but STATUS failed: " + st.error().describe();
+                    error = st.error();
+                } else if (st->state == pump::PumpState::Stopped) {
+                    r.confirmed_stopped = true;
+                    r.detail = "pump stopped (STATUS state=STOPPED)";
+                    if (attempts > 1) r.detail += " at attempt " + std::to_string(attempts);
+                    return r;
+                } else {
+                    why = std::string("STOP answered OK but STATUS says state=") + pump::to_string(st->state);
+                }
+            }
+        }
+        session_refused = error && error->kind == ErrorKind::DeviceError && error->code == "AUTH";
+        // A key that cannot be loaded will not load on the next attempt either.
+        if (error && error->kind == ErrorKind::BadInput) break;
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        if (error && error->kind == ErrorKind::LinkLost) {
+            // One attempt at opening the link again (a ser2net restart, a replugged adapter).
+            if (auto id = reconnect_pump(1); !id) why += "; reopening the link: " + id.error().describe();
+        }
+        // An attempt that failed at once (a link that refuses) must not spin.
+        std::this_thread::sleep_until(std::min(tried_at + std::chrono::milliseconds(200), deadline));
+        if (std::chrono::steady_clock::now() >= deadline) break;
     }
-    auto s = pump_->stop();
-    if (!s) {
-        r.detail = "STOP failed: " + s.error().describe();
-        return r;
-    }
-    r.stop_answered = true;
-    auto st = pump_->status();
-    if (!st) {
-        r.detail = "STOP answered OK but STATUS failed: " + st.error().describe();
-        return r;
-    }
-    r.confirmed_stopped = st->state == pump::PumpState::Stopped;
-    r.detail = r.confirmed_stopped ? "pump stopped (STATUS state=STOPPED)"
-                                   : std::string("STOP answered OK but STATUS says state=") + pump::to_string(st->state);
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    char over[64];
+    std::snprintf(over, sizeof over, " (%d attempts over %.1f s)", attempts, static_cast<double>(spent.count()) / 1000.0);
+    r.detail = why + over;
     return r;
+}
+
+InitialState Bench::stop_at_start() {
+    InitialState s;
+    const auto deadline = std::chrono::steady_clock::now() + kSafeStopTime;
+    // A STATUS lost to line noise is read again; the pump is not touched until it is known.
+    Result<pump::PumpStatus> st = fail(ErrorKind::Timeout, "no STATUS asked");
+    while (true) {
+        st = pump_->status();
+        if (st || !pump::lost_reading(st.error()) || std::chrono::steady_clock::now() >= deadline || simulator_gone()) break;
+    }
+    if (st) {
+        s.state = pump::to_string(st->state);
+        if (st->state == pump::PumpState::Stopped) {
+            s.confirmed_stopped = true;
+            s.detail = "pump STOPPED at the start";
+            return s;
+        }
+    }
+    // Not stopped (or not known to be): stop it before anything else is sent.
+    s.stop_sent = true;
+    const auto stop = safe_stop();
+    s.confirmed_stopped = stop.confirmed_stopped;
+    s.detail = (st ? "pump " + s.state + " at the start (left so by an earlier run?): STOP sent: "
+                   : "state at the start unknown (" + st.error().describe() + "): STOP sent: ") +
+               stop.detail;
+    if (!s.confirmed_stopped) return s;
+    // What the pump delivered before the STOP is still in the line: let it reach the meter
+    // before the run zeroes the meter's total (6 time constants leave 0.25 % of it).
+    s.settled = Millis{static_cast<long long>(6 * rig_.line_tau_s * 1000.0)};
+    if (auto w = wait_until(clock_->now() + s.settled); !w) {
+        s.confirmed_stopped = false;
+        s.detail += "; waiting for the line to empty: " + w.error().describe();
+    }
+    return s;
 }
 
 }  // namespace pumprig::bench

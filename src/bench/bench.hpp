@@ -36,6 +36,21 @@ struct SafeStopReport {
     std::string detail;
 };
 
+// What the pump was doing when a run began, and what pumprig did about it (record.json
+// "initial_state"). A pump left running (a run before was killed) is stopped first.
+struct InitialState {
+    std::string state;              // STATUS state= before anything else was sent; "" if unread
+    bool stop_sent = false;         // it was not STOPPED: STOP was sent
+    bool confirmed_stopped = false; // a STATUS said STOPPED (at once, or after the STOP)
+    Millis settled{0};              // bench time let pass after the STOP for the line to empty
+    std::string detail;
+};
+
+// How long pumprig keeps trying to stop the pump (STOP, then a STATUS saying STOPPED) through
+// a noisy or lost link before it reports the pump NOT confirmed stopped: wall time, the same
+// on every bench (docs/reliability.md).
+inline constexpr std::chrono::seconds kSafeStopTime{10};
+
 class Bench;
 
 // One channel of a bench as opened: its description and its bench, or why it could not be
@@ -73,8 +88,14 @@ public:
     // Real-time benches: the steady-clock instant at which the bench clock reads t.
     std::chrono::steady_clock::time_point wall_deadline(BenchTime t) const;
 
-    // Tries to leave the pump stopped: re-authenticates if needed, STOP, then STATUS.
+    // Tries to leave the pump stopped: re-authenticates if needed, STOP, then STATUS, again
+    // and again (STOP is allowed in every state and idempotent) for up to kSafeStopTime.
     SafeStopReport safe_stop();
+    // The start of a run (session open): STATUS and, if the pump is not STOPPED, STOP confirmed
+    // as safe_stop() does, then 6 line time constants of bench time for the line to empty.
+    InitialState stop_at_start();
+    // A simulated bench whose simulator ended by itself: why (code kSimExited); else nullopt.
+    std::optional<Error> simulator_gone();
 
     // After a lost pump link (unplugged adapter, ser2net restart, simulator link fault):
     // opens the link again, with back-off between attempts, and authenticates again.
@@ -97,6 +118,14 @@ private:
     std::unique_ptr<meter::MeterDriver> meter_;
     ProbeStream* probes_ = nullptr;  // owned by the pump driver's link
 };
+
+// A pump key as the rig says to find it: its environment variable, else its file, else the
+// ICD's test key if the rig allows it.
+Result<pump::PumpKey> load_pump_key(const PumpKeySource& source);
+// Every channel's key, loaded once before anything is started: a key file that is missing,
+// unreadable, open to others or owned by another user is bad input found before the
+// simulator starts or a link opens (the error names the file and what is wrong).
+Result<void> check_pump_keys(const RigDescription& rig);
 
 // The path of pumprig-sim: $PUMPRIG_SIM_BINARY, else beside the running executable.
 std::filesystem::path default_sim_binary();

@@ -68,6 +68,7 @@ SimProcess& SimProcess::operator=(SimProcess&& o) noexcept {
         buffer_ = std::move(o.buffer_);
         ready_ = std::move(o.ready_);
         clock_ = o.clock_;
+        ended_ = std::move(o.ended_);
     }
     return *this;
 }
@@ -92,7 +93,10 @@ Result<std::string> SimProcess::read_line(std::chrono::milliseconds timeout) {
         char buf[4096];
         const ssize_t got = read(from_child_, buf, sizeof buf);
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) return fail(ErrorKind::LinkLost, "the simulator closed its control channel (exited?)");
+        if (got <= 0) {
+            if (auto gone = exited()) return std::unexpected(*gone);
+            return std::unexpected(exited_error("closed its control channel"));
+        }
         buffer_.append(buf, static_cast<std::size_t>(got));
     }
 }
@@ -100,8 +104,11 @@ Result<std::string> SimProcess::read_line(std::chrono::milliseconds timeout) {
 Result<std::string> SimProcess::command(const std::string& line) {
     if (pid_ < 0) return fail(ErrorKind::LinkLost, "the simulator is not running");
     const std::string out = line + "\n";
-    if (write(to_child_, out.data(), out.size()) != static_cast<ssize_t>(out.size()))
-        return fail(ErrorKind::LinkLost, "cannot write to the simulator's control channel", {}, line);
+    // SIGPIPE is ignored (main.cpp): a simulator that died fails the write with EPIPE.
+    if (write(to_child_, out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
+        if (auto gone = exited()) return std::unexpected(*gone);
+        return std::unexpected(exited_error("closed its control channel"));
+    }
     // Advancing a long stretch of virtual time takes wall time: allow for it.
     auto reply = read_line(std::chrono::seconds(120));
     if (!reply) return std::unexpected(reply.error());
@@ -118,7 +125,25 @@ Result<BenchTime> SimProcess::advance(Millis d) {
     return clock_;
 }
 
+Error SimProcess::exited_error(const std::string& how) const {
+    return Error{ErrorKind::LinkLost, kSimExited, "the simulator (pid " + std::to_string(pid_) + ") " + how +
+                                                      ": the simulated bench is gone", {}, {}};
+}
+
+std::optional<Error> SimProcess::exited() {
+    if (!ended_ && pid_ > 0) {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            if (WIFSIGNALED(status)) ended_ = "was killed by signal " + std::to_string(WTERMSIG(status));
+            else ended_ = "exited with status " + std::to_string(WEXITSTATUS(status));
+        }
+    }
+    if (!ended_) return std::nullopt;
+    return exited_error(*ended_);
+}
+
 void SimProcess::stop(std::chrono::milliseconds grace) {
+    if (pid_ > 0 && ended_) pid_ = -1;  // already reaped
     if (pid_ > 0) {
         if (to_child_ >= 0) {
             const char quit[] = "QUIT\n";
@@ -196,6 +221,11 @@ void SharedSimulator::leave(std::size_t channel) {
         waiting_[channel].reset();
     }
     moved_.notify_all();
+}
+
+std::optional<Error> SharedSimulator::exited() {
+    std::lock_guard lock(mutex_);
+    return process_.exited();
 }
 
 Result<std::string> SharedSimulator::command(const std::string& line) {

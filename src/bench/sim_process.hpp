@@ -39,9 +39,13 @@ public:
     // Asks the simulator to quit, then ends it by pid if it does not within the timeout.
     void stop(std::chrono::milliseconds grace = std::chrono::seconds(2));
     pid_t pid() const { return pid_; }
+    // The simulator ended by itself (crashed, killed): an Error with code kSimExited saying how
+    // ("killed by signal 9"), or nullopt while it runs. Reaps it if it did.
+    std::optional<Error> exited();
 
 private:
     SimProcess() = default;
+    Error exited_error(const std::string& how) const;
     Result<std::string> read_line(std::chrono::milliseconds timeout);
     pid_t pid_ = -1;
     int to_child_ = -1;
@@ -49,7 +53,11 @@ private:
     std::string buffer_;
     std::map<std::string, std::string> ready_;
     BenchTime clock_{};
+    std::optional<std::string> ended_;  // how it ended, once reaped
 };
+
+// Error code of a simulator that is gone: the bench went with it, no link will come back.
+inline constexpr const char* kSimExited = "SIM_EXITED";
 
 // One simulator process serving a bench's channels (one, for a single-channel rig) on one
 // virtual clock. Each channel's run asks to let time pass to its next instant; time moves
@@ -71,6 +79,8 @@ public:
     // A control command for the simulator (FAULT ...), one at a time whichever channel asks.
     Result<std::string> command(const std::string& line);
     pid_t pid() const { return process_.pid(); }
+    // The simulator ended by itself (SimProcess::exited).
+    std::optional<Error> exited();
 
 private:
     std::mutex mutex_;

@@ -5,9 +5,11 @@
 // something is.
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/parse_args.hpp"
+#include "core/text.hpp"
 #include "report/compare.hpp"
 #include "record/folder.hpp"
 #include "record/recorder.hpp"
@@ -84,7 +86,9 @@ int cmd_compare(int argc, char** argv) {
     }
     const auto rows = report::compare_checks(a->checks, b->checks, {fraction});
     report::CompareHeader h{a->dir, b->dir, a->scenario, b->scenario, a->sha, b->sha, a->outcome, b->outcome, a->firmware, b->firmware, fraction};
-    std::cout << report::format_compare_table(h, rows);
+    // Names and details come from the records: each line shown without control characters.
+    std::istringstream table(report::format_compare_table(h, rows));
+    for (std::string line; std::getline(table, line);) std::cout << printable(line) << "\n";
     if (!html.empty()) {
         if (auto w = record::write_file_atomic(html, report::render_compare_html(h, rows)); !w) {
             std::cerr << "pumprig compare: " << w.error().message << "\n";

@@ -26,6 +26,9 @@
 #include "cli/progress_option.hpp"
 #include "cli/rig_option.hpp"
 #include "eol/eol_policy.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/stop_signals.hpp"
+#include "core/text.hpp"
 #include "history/results_store.hpp"
 #include "record/json.hpp"
 #include "record/recorder.hpp"
@@ -37,9 +40,6 @@ namespace po = boost::program_options;
 namespace pumprig::cli {
 
 namespace {
-
-std::atomic<bool> g_eol_stop{false};
-extern "C" void on_eol_signal(int) { g_eol_stop.store(true); }
 
 std::string now_iso() {
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -85,7 +85,7 @@ int cmd_eol(int argc, char** argv) {
         ("junit", po::value(&junit_file), "also write a JUnit XML file (a test suite per scenario)")
         ("wait", "if another run holds the bench, wait for it instead of refusing at once")
         ("quiet,q", "only the final line(s) and what went wrong: no progress, no log lines on stderr")
-        ("rt-priority", po::value(&rt_priority)->default_value(0),
+        ("rt-priority", po::value(&rt_priority)->default_value(0)->notifier(check_rt_priority),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)");
     args.add_to(desc);
     std::vector<std::string> positional;
@@ -105,6 +105,10 @@ int cmd_eol(int argc, char** argv) {
     auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
     if (!rig) {
         std::cerr << "pumprig eol: " << rig.error().message << "\n";
+        return kExitBadInput;
+    }
+    if (auto keys = bench::check_pump_keys(*rig); !keys) {
+        std::cerr << "pumprig eol: " << args.rig << ": " << keys.error().message << "\n";
         return kExitBadInput;
     }
     for (const auto& w : bench::calibration_warnings(*rig, std::chrono::system_clock::now())) std::cerr << "pumprig eol: " << w << "\n";
@@ -143,7 +147,7 @@ int cmd_eol(int argc, char** argv) {
     }
     // The one final line per unit; every path below ends with it.
     auto final_line = [&](const Unit& u, const std::string& text) {
-        std::printf("%s%s\n", multi ? ("[" + u.channel + "] ").c_str() : "", text.c_str());
+        std::printf("%s%s\n", multi ? ("[" + u.channel + "] ").c_str() : "", printable(text).c_str());
         std::fflush(stdout);
     };
     auto fail_all = [&](const std::string& what, const std::string& reason, int code) {
@@ -185,11 +189,10 @@ int cmd_eol(int argc, char** argv) {
         u.record.scenarios = joined(names);
     }
 
-    std::signal(SIGINT, on_eol_signal);
-    std::signal(SIGTERM, on_eol_signal);
+    auto& g_eol_stop = install_stop_signals();
     std::optional<bench::BenchLock> lock;
     if (std::any_of(units.begin(), units.end(), [](const Unit& u) { return !u.finished(); })) {
-        auto l = lock_bench("eol", *rig, argc, argv, wait, [] { return g_eol_stop.load(); });
+        auto l = lock_bench("eol", *rig, argc, argv, wait, [&g_eol_stop] { return g_eol_stop.load(); });
         if (!l) return fail_all("bench-lock", l.error().message, kExitBenchError);
         lock = std::move(*l);
     }
@@ -198,7 +201,7 @@ int cmd_eol(int argc, char** argv) {
     auto progress = make_progress(quiet);
     std::mutex out_mutex;  // channels run in threads; their lines must not interleave
     auto say = [&out_mutex, &progress, multi](const std::string& channel, const std::string& line) {
-        const std::string text = "  " + (multi ? "[" + channel + "] " : "") + line;
+        const std::string text = "  " + (multi ? "[" + channel + "] " : "") + printable(line);
         if (progress) return progress->log_line(text);  // keeps the live line below the log
         std::lock_guard l(out_mutex);
         std::cerr << text << "\n";
@@ -235,14 +238,20 @@ int cmd_eol(int argc, char** argv) {
         eol::add_run(units[r.channel_index], r.scenario->name, r.result, r.manifest.value_or(""));
         if (r.reports) suites.push_back(r.reports->junit_suite);
     });
+    bool junit_failed = false;
     if (!junit_file.empty()) {
-        if (auto w = record::write_file_atomic(junit_file, report::render_junit(suites)); !w)
-            std::cerr << "pumprig eol: " << w.error().message << "\n";
+        if (auto w = record::write_file_atomic(junit_file, report::render_junit(suites)); !w) {
+            std::cerr << "pumprig eol: --junit: " << w.error().message << "\n";
+            junit_failed = true;
+        }
     }
 
     // Each unit's verdict goes to the history, then its one line. A result that cannot be
     // recorded fails the unit (no untraceable PASS).
     int exit_code = run::kExitPass;
+    // A JUnit file that could not be written is an output lost (exit 3); the units' verdicts
+    // and their history stand.
+    if (junit_failed) exit_code = run::worse_exit(exit_code, run::kExitBenchError);
     for (auto& u : units) {
         if (!u.present) continue;
         const auto c = eol::conclude(u);

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/history_option.hpp"
 #include "cli/parse_args.hpp"
+#include "core/text.hpp"
 #include "history/results_store.hpp"
 #include "record/recorder.hpp"
 
@@ -30,7 +31,7 @@ int cmd_history(int argc, char** argv) {
         std::cerr << "pumprig history: give the unit's serial number, e.g. pumprig history SN0001\n";
         return kExitBadInput;
     }
-    auto store = open_history("history", history_conn);
+    auto store = open_history("history", history_conn, false);  // reading only: nothing is created
     if (!store) return store.error();
     auto runs = (*store)->runs_for(serial, true);
     if (!runs) {
@@ -44,12 +45,12 @@ int cmd_history(int argc, char** argv) {
         std::size_t pass = 0;
         for (const auto& m : r.measurements) pass += m.verdict == "PASS";
         const std::string checks = std::to_string(pass) + "/" + std::to_string(r.measurements.size());
-        std::printf("%-6lld %-24s %-12s %-14s %-8s %-10s %-8s %-7s %s\n", static_cast<long long>(r.id), r.started_at.c_str(),
-                    r.station.c_str(), r.operator_name.c_str(), r.model.c_str(), r.firmware.c_str(), r.verdict.c_str(),
-                    checks.c_str(), r.reason.c_str());
+        std::printf("%-6lld %-24s %-12s %-14s %-8s %-10s %-8s %-7s %s\n", static_cast<long long>(r.id), printable(r.started_at).c_str(),
+                    printable(r.station).c_str(), printable(r.operator_name).c_str(), printable(r.model).c_str(), printable(r.firmware).c_str(),
+                    printable(r.verdict).c_str(), checks.c_str(), printable(r.reason).c_str());
         tested += r.tested;
     }
-    std::printf("%zu runs of %s in %s, %d tested (%d retests)\n", runs->size(), serial.c_str(), (*store)->describe().c_str(), tested,
+    std::printf("%zu runs of %s in %s, %d tested (%d retests)\n", runs->size(), printable(serial).c_str(), (*store)->describe().c_str(), tested,
                 tested > 0 ? tested - 1 : 0);
     if (!csv_file.empty()) {
         if (auto w = record::write_file_atomic(csv_file, history::to_csv(*runs)); !w) {

@@ -12,6 +12,7 @@
 #include "cli/lock_bench.hpp"
 #include "cli/parse_args.hpp"
 #include "cli/rig_option.hpp"
+#include "core/text.hpp"
 #include "meter/total_tracker.hpp"
 
 namespace po = boost::program_options;
@@ -31,6 +32,10 @@ int cmd_probe(int argc, char** argv) {
     auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
     if (!rig) {
         std::cerr << "pumprig probe: " << rig.error().message << "\n";
+        return kExitBadInput;
+    }
+    if (auto keys = bench::check_pump_keys(*rig); !keys) {
+        std::cerr << "pumprig probe: " << args.rig << ": " << keys.error().message << "\n";
         return kExitBadInput;
     }
     // A probe says HELLO, which ends the session of a run in progress: it takes the bench
@@ -60,7 +65,7 @@ int cmd_probe(int argc, char** argv) {
         auto& cb = (*benches)[i];
         const std::string tag = cb.rig.channel.empty() ? "" : "channel " + cb.rig.channel + ": ";
         auto failed = [&](const std::string& what) {
-            p.err << "pumprig probe: " << tag << what << "\n";
+            p.err << "pumprig probe: " << tag << printable(what) << "\n";
             p.code = kExitBenchError;
             if (cb.bench) cb.bench->reset();  // lets go of the simulator's clock for the other channels
         };
@@ -68,12 +73,12 @@ int cmd_probe(int argc, char** argv) {
         auto& b = **cb.bench;
         char line[512];
         if (!cb.rig.channel.empty()) p.out << "channel " << cb.rig.channel << "\n";
-        p.out << "rig     " << rig->name << (b.virtual_time() ? " (simulated, virtual time)" : "") << "\n";
+        p.out << "rig     " << printable(rig->name) << (b.virtual_time() ? " (simulated, virtual time)" : "") << "\n";
         p.out << "pump    link " << b.pump().describe_link() << "\n";
         auto id = b.authenticate_pump();
         if (!id) return failed("pump link " + b.pump().describe_link() + ": expected HELLO and AUTH answered OK: " + id.error().describe());
-        p.out << "pump    model " << id->model << ", serial " << id->serial << ", firmware " << id->firmware << ", protocol " << id->proto
-              << ", authenticated\n";
+        p.out << "pump    model " << printable(id->model) << ", serial " << printable(id->serial) << ", firmware " << printable(id->firmware)
+              << ", protocol " << id->proto << ", authenticated\n";
         auto st = b.pump().status();
         if (!st) return failed("pump link: expected a STATUS answer: " + st.error().describe());
         std::string alarms;
@@ -81,12 +86,18 @@ int cmd_probe(int argc, char** argv) {
         std::snprintf(line, sizeof line,
                       "pump    state %s, clock %.3f, reservoir %.3f mL, %u ug/mL, rate %.3f mL/day, delivered %.3f mL, battery %u %%, alarms %s\n",
                       pump::to_string(st->state), st->pump_t, st->res_ml, st->conc_ug_ml, st->rate_ml_day, st->deliv_ml, st->batt_pct,
-                      alarms.empty() ? "NONE" : alarms.c_str());
+                      alarms.empty() ? "NONE" : printable(alarms).c_str());
         p.out << line;
+        // A pump not STOPPED before any run (one killed, or stopped by nothing): said plainly;
+        // pumprig run and eol stop it before anything else, a probe only looks.
+        const bool stopped = st->state == pump::PumpState::Stopped;
+        if (!stopped)
+            p.out << "pump    NOT STOPPED: state " << pump::to_string(st->state)
+                  << " (left so by an earlier run?); pumprig run and eol send STOP first, and confirm it\n";
         p.out << "meter   link " << b.meter().describe() << "\n";
         auto mid = b.meter().identify();
         if (!mid) return failed("meter link " + b.meter().describe() + ": expected the identification (function 17): " + mid.error().describe());
-        p.out << "meter   " << *mid << "\n";
+        p.out << "meter   " << printable(*mid) << "\n";
         for (int k = 0; k < readings; ++k) {
             if (k > 0) {
                 if (auto w = b.wait_until(b.clock().now() + Millis{1000}); !w) return failed("bench clock: " + w.error().describe());
@@ -98,7 +109,7 @@ int cmd_probe(int argc, char** argv) {
             p.out << line;
         }
         if (auto e = b.pump().poll_events(Millis{0}); !e) return failed("pump link: " + e.error().describe());
-        p.out << "probe   OK\n";
+        p.out << (stopped ? "probe   OK\n" : "probe   OK, but the pump is not stopped\n");
         cb.bench->reset();
     };
     std::vector<std::thread> threads;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/parse_args.hpp"
+#include "core/text.hpp"
 #include "run/rejudge.hpp"
 
 namespace po = boost::program_options;
@@ -35,7 +36,7 @@ int cmd_report(int argc, char** argv) {
     for (const auto& d : dirs) {
         auto built = run::build_reports(d, options);
         if (!built) {
-            std::cerr << "pumprig report: " << built.error().message << "\n";
+            std::cerr << "pumprig report: " << printable(built.error().message) << "\n";
             exit_code = kExitBadInput;
             continue;
         }

@@ -21,6 +21,9 @@
 #include "cli/parse_args.hpp"
 #include "cli/progress_option.hpp"
 #include "cli/rig_option.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/stop_signals.hpp"
+#include "core/text.hpp"
 #include "pump/sim/defects.hpp"
 #include "record/recorder.hpp"
 #include "run/engine.hpp"
@@ -32,13 +35,6 @@
 namespace po = boost::program_options;
 
 namespace pumprig::cli {
-
-namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop.store(true); }
-
-}  // namespace
 
 int cmd_run(int argc, char** argv) {
     BenchArgs args;
@@ -52,11 +48,11 @@ int cmd_run(int argc, char** argv) {
     desc.add_options()("help,h", "show this help")
         ("out", po::value(&out), "folder for the run folders (default reports/)")
         ("tags", po::value(&tags)->multitoken(), "run only scenarios with one of these tags")
-        ("max-hours", po::value(&max_hours), "abort a scenario that runs longer than this many bench hours")
+        ("max-hours", po::value(&max_hours)->notifier(check_max_hours), "abort a scenario that runs longer than this many bench hours (above 0)")
         ("fixtures", po::value(&fixtures), "folder holding pumps/<profile>.json")
         ("wait", "if another run holds the bench, wait for it instead of refusing at once (exit 3)")
         ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here")
-        ("rt-priority", po::value(&rt_priority)->default_value(0),
+        ("rt-priority", po::value(&rt_priority)->default_value(0)->notifier(check_rt_priority),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)")
         ("defect", po::value(&defects), "simulated bench only: give the pump this defect, NAME[=MAGNITUDE] (pumprig-sim --list-defects); repeatable")
         ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable")
@@ -71,6 +67,11 @@ int cmd_run(int argc, char** argv) {
     auto rig = bench::load_rig(args.rig, PUMPRIG_SOURCE_DIR);
     if (!rig) {
         std::cerr << "pumprig run: " << rig.error().message << "\n";
+        return kExitBadInput;
+    }
+    // Key faults are bad input found now, not a bench error once the simulator runs.
+    if (auto keys = bench::check_pump_keys(*rig); !keys) {
+        std::cerr << "pumprig run: " << args.rig << ": " << keys.error().message << "\n";
         return kExitBadInput;
     }
     for (const auto& w : bench::calibration_warnings(*rig, std::chrono::system_clock::now())) std::cerr << "pumprig run: " << w << "\n";
@@ -105,11 +106,10 @@ int cmd_run(int argc, char** argv) {
         return kExitBadInput;
     }
 
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    auto& g_stop = install_stop_signals();
     // One run per bench at a time (hardware, ser2net, a separately started simulator); the
     // lock is held until this process ends, however it ends (src/bench/bench_lock.hpp).
-    auto bench_lock = lock_bench("run", *rig, argc, argv, vm.count("wait") > 0, [] { return g_stop.load(); });
+    auto bench_lock = lock_bench("run", *rig, argc, argv, vm.count("wait") > 0, [&g_stop] { return g_stop.load(); });
     if (!bench_lock) {
         std::cerr << "pumprig run: " << bench_lock.error().message << "\n";
         return kExitBenchError;
@@ -120,7 +120,7 @@ int cmd_run(int argc, char** argv) {
     auto progress = make_progress(quiet);
     std::mutex out_mutex;  // channels run in threads; their lines must not interleave
     auto say = [&out_mutex, &progress](const std::string& channel, const std::string& line) {
-        const std::string text = "  " + (channel.empty() ? "" : "[" + channel + "] ") + line;
+        const std::string text = "  " + (channel.empty() ? "" : "[" + channel + "] ") + printable(line);
         if (progress) return progress->log_line(text);  // keeps the live line below the log
         std::lock_guard lock(out_mutex);
         std::cerr << text << "\n";
@@ -157,13 +157,21 @@ int cmd_run(int argc, char** argv) {
     int exit_code = kExitPass;
     for (const auto& row : rows) {
         const auto s = verify::summarise(row.r.checks);
-        std::printf("%-36s %-13s %6zu %6zu %6zu  %s\n", row.name.substr(0, 36).c_str(), run::to_string(row.r.outcome), s.pass, s.fail,
+        std::printf("%-36s %-13s %6zu %6zu %6zu  %s\n", printable(row.name).substr(0, 36).c_str(), run::to_string(row.r.outcome), s.pass, s.fail,
                     s.inconclusive, row.r.dir.string().c_str());
         exit_code = run::worse_exit(exit_code, run::exit_code(row.r.outcome));
     }
-    if (g_stop.load()) exit_code = kExitBenchError;
+    if (g_stop.load()) {
+        exit_code = kExitBenchError;
+        std::cerr << "pumprig run: stopped by " << stop_signal_name() << "\n";
+    }
     if (!junit_file.empty()) {
-        if (auto w = record::write_file_atomic(junit_file, report::render_junit(suites)); !w) std::cerr << "pumprig run: " << w.error().message << "\n";
+        // The JUnit file is what CI reads: one that could not be written fails the job (exit 3),
+        // after everything else was written.
+        if (auto w = record::write_file_atomic(junit_file, report::render_junit(suites)); !w) {
+            std::cerr << "pumprig run: --junit: " << w.error().message << "\n";
+            exit_code = run::worse_exit(exit_code, kExitBenchError);
+        }
     }
     if (entries.size() > 1) {
         // The suite page sits in its own folder beside the run folders and links to them.

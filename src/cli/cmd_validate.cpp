@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/parse_args.hpp"
+#include "core/text.hpp"
 #include "scenario/scenario.hpp"
 #include "trace/catalogue.hpp"
 
@@ -34,7 +35,7 @@ int cmd_validate(int argc, char** argv) {
     std::size_t errors = 0;
     for (const auto& p : paths) {
         for (const auto& d : scenario::validate_path(p, fixtures)) {
-            std::cerr << scenario::format(d) << "\n";
+            std::cerr << printable(scenario::format(d)) << "\n";
             ++errors;
         }
         std::vector<scenario::Diagnostic> unreadable;  // already reported by validate_path

@@ -26,9 +26,11 @@ inline void add_history_option(boost::program_options::options_description& desc
 }
 
 // The store, or the exit code after saying why it could not be opened (2: a connection string
-// of no known form, 3: the database).
-inline std::expected<std::unique_ptr<history::ResultsStore>, int> open_history(const std::string& command, const std::string& conn) {
-    auto store = history::open_store(conn);
+// of no known form, or with create false a SQLite file that does not exist; 3: the database).
+// Commands that only read (history, stats) pass create = false: they never make a database.
+inline std::expected<std::unique_ptr<history::ResultsStore>, int> open_history(const std::string& command, const std::string& conn,
+                                                                               bool create = true) {
+    auto store = history::open_store(conn, create);
     if (store) return std::move(*store);
     std::cerr << "pumprig " << command << ": " << store.error().message << "\n";
     return std::unexpected(store.error().kind == ErrorKind::BadInput ? kExitBadInput : kExitBenchError);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text.hpp"
 #include "scenario/scenario.hpp"
 
 namespace pumprig::cli {
@@ -30,7 +31,7 @@ inline std::optional<std::vector<scenario::Scenario>> load_scenarios(const std::
             if (tagged) out.push_back(std::move(*sc));
         }
     }
-    for (const auto& d : problems) std::cerr << scenario::format(d) << "\n";
+    for (const auto& d : problems) std::cerr << printable(scenario::format(d)) << "\n";
     if (!problems.empty()) return std::nullopt;
     return out;
 }

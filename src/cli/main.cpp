@@ -1,4 +1,5 @@
 // pumprig: command-line entry. One file per subcommand (cmd_*.cpp); this file only dispatches.
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A closed output pipe (`pumprig run ... | head`) fails a write with EPIPE instead of ending
+    // the process: a run goes on, stops the pump and writes its record (docs/reliability.md).
+    std::signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(std::cerr);
         return kExitBadInput;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "cli/option_checks.hpp"
 #include "run/suite.hpp"
 
 namespace pumprig::cli {
@@ -19,7 +20,8 @@ struct BenchArgs {
     void add_to(boost::program_options::options_description& desc) {
         desc.add_options()
             ("rig", boost::program_options::value(&rig), "bench description (default rig/sim.json: the simulated bench)")
-            ("seed", boost::program_options::value(&seed)->default_value(1), "seed of every random source (simulator, first SEQ)")
+            ("seed", boost::program_options::value<std::string>()->default_value("1")->notifier([this](const std::string& s) { seed = parse_seed(s); }),
+             "seed of every random source (simulator, first SEQ): a whole number from 0")
             ("sim-binary", boost::program_options::value(&sim_binary), "pumprig-sim to start for a simulator rig (default: beside pumprig)");
     }
 

@@ -81,6 +81,8 @@ Result<void> assign_serials(std::vector<Unit>& units, const std::vector<std::str
             for (const auto& u : units) names += (names.empty() ? "" : ", ") + u.channel;
             return fail(ErrorKind::BadInput, "--serial " + one_line(a) + ": expected CHANNEL=SERIAL with CHANNEL one of " + names);
         }
+        if (!it->serial.empty() || !it->present)
+            return fail(ErrorKind::BadInput, "--serial " + one_line(a) + ": channel " + it->channel + " is given more than once");
         it->serial = a.substr(eq + 1);
         if (trim(it->serial) == "-") it->present = false;
     }

@@ -281,13 +281,17 @@ Result<StoreLocation> parse_location(std::string_view connection) {
                                          std::string(connection) + "\"");
 }
 
-Result<std::unique_ptr<ResultsStore>> open_store(std::string_view connection) {
+Result<std::unique_ptr<ResultsStore>> open_store(std::string_view connection, bool create) {
     auto where = parse_location(connection);
     if (!where) return std::unexpected(where.error());
-    auto db = where->kind == StoreLocation::Kind::Sqlite ? open_sqlite(where->target) : open_postgres(where->target);
+    const bool sqlite = where->kind == StoreLocation::Kind::Sqlite;
+    auto db = sqlite ? open_sqlite(where->target, create) : open_postgres(where->target);
     if (!db) return std::unexpected(db.error());
     auto store = std::make_unique<SqlResultsStore>(std::move(*db));
-    if (auto s = store->create_schema(); !s) return std::unexpected(s.error());
+    // A read-only SQLite file cannot take the schema; a server database may (it changes nothing
+    // that is there).
+    if (create || !sqlite)
+        if (auto s = store->create_schema(); !s) return std::unexpected(s.error());
     return std::unique_ptr<ResultsStore>(std::move(store));
 }
 

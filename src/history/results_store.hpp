@@ -100,7 +100,9 @@ public:
 // Opens (and creates the schema of) the store a connection string names. A SQLite file's
 // folder is created if missing. A PostgreSQL server that cannot be reached within 10 s (unless
 // the connection string sets connect_timeout) is an Io error naming host and database.
-Result<std::unique_ptr<ResultsStore>> open_store(std::string_view connection);
+// With create false (commands that only read, such as pumprig history) a SQLite file must
+// exist: it is opened read-only, and a missing one is BadInput naming the path.
+Result<std::unique_ptr<ResultsStore>> open_store(std::string_view connection, bool create = true);
 
 // One CSV row per measurement, run columns repeated (a run without measurements, such as a
 // serial mismatch, gives one row with empty measurement columns). RFC 4180 quoting.

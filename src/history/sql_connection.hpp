@@ -32,7 +32,8 @@ public:
     virtual std::string describe() const = 0;
 };
 
-Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& file);
+// create: make the file (and its folder) if missing; else open an existing file read-only.
+Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& file, bool create = true);
 Result<std::unique_ptr<SqlConnection>> open_postgres(const std::string& conninfo);
 
 }  // namespace pumprig::history

@@ -83,16 +83,23 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& file) {
+Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& file, bool create) {
     if (file.empty()) return fail(ErrorKind::BadInput, "results history: expected a file after sqlite:, got nothing");
-    if (file != ":memory:") {
+    if (!create && file != ":memory:") {
+        // Reading a history that is not there: the path is wrong; nothing is created.
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec))
+            return fail(ErrorKind::BadInput, "results history sqlite:" + file + ": no such file (pumprig eol creates it; check --history or $PUMPRIG_HISTORY)");
+    }
+    if (create && file != ":memory:") {
         const auto parent = std::filesystem::path(file).parent_path();
         std::error_code ec;
         if (!parent.empty()) std::filesystem::create_directories(parent, ec);
         if (ec) return fail(ErrorKind::Io, "results history sqlite:" + file + ": cannot create folder " + parent.string() + ": " + ec.message());
     }
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    const int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    const int rc = sqlite3_open_v2(file.c_str(), &db, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close_v2(db);

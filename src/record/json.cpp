@@ -264,6 +264,10 @@ nlohmann::json to_json(const RunRecord& r) {
     if (r.horizon) j["horizon_ms"] = time_ms(*r.horizon);
     if (r.outcome) j["outcome"] = *r.outcome;
     if (!r.error.empty()) j["error"] = r.error;
+    if (r.initial_state)
+        j["initial_state"] = {{"state", r.initial_state->state.empty() ? json(nullptr) : json(r.initial_state->state)},
+                              {"stop_sent", r.initial_state->stop_sent}, {"confirmed_stopped", r.initial_state->confirmed_stopped},
+                              {"settled_ms", r.initial_state->settled.count()}, {"detail", r.initial_state->detail}};
     if (r.safe_stop)
         j["safe_stop"] = {{"attempted", r.safe_stop->attempted}, {"stop_answered", r.safe_stop->stop_answered},
                           {"confirmed_stopped", r.safe_stop->confirmed_stopped}, {"detail", r.safe_stop->detail}};
@@ -381,6 +385,17 @@ Result<RunRecord> run_record_from_json(const json& j, std::string_view where) {
         at = "/outcome";
         if (j.contains("outcome") && !j.at("outcome").is_null()) r.outcome = j.at("outcome").get<Outcome>();
         r.error = j.value("error", "");
+        at = "/initial_state";
+        if (j.contains("initial_state") && j.at("initial_state").is_object()) {
+            const json& s = j.at("initial_state");
+            InitialStateInfo i;
+            if (s.contains("state") && s.at("state").is_string()) i.state = s.at("state").get<std::string>();
+            i.stop_sent = s.value("stop_sent", false);
+            i.confirmed_stopped = s.value("confirmed_stopped", false);
+            i.settled = opt_ms(s, "settled_ms").value_or(Millis{0});
+            i.detail = s.value("detail", "");
+            r.initial_state = i;
+        }
         at = "/safe_stop";
         if (j.contains("safe_stop") && j.at("safe_stop").is_object()) {
             const json& s = j.at("safe_stop");

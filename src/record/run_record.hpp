@@ -59,6 +59,16 @@ struct SafeStopInfo {
     std::string detail;
 };
 
+// How the pump was found at the start of the run, and whether it was stopped before anything
+// else was sent (a pump left running by a run killed before this one).
+struct InitialStateInfo {
+    std::string state;            // the state STATUS answered first ("" when it did not answer)
+    bool stop_sent = false;
+    bool confirmed_stopped = false;
+    Millis settled{0};            // bench time waited after the STOP for the line to drain
+    std::string detail;
+};
+
 // A pump link outage or a pump reset during the run.
 struct Gap {
     BenchTime from{};
@@ -120,6 +130,7 @@ struct RunRecord {
     std::optional<BenchTime> horizon;
     std::optional<Outcome> outcome;
     std::string error;
+    std::optional<InitialStateInfo> initial_state;
     std::optional<SafeStopInfo> safe_stop;
     std::optional<LinkCounters> links;
     bool judged = false;                // checks and summary present

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "core/realtime.hpp"
+#include "core/text.hpp"
 #include "meter/total_tracker.hpp"
 #include "record/folder.hpp"
 #include "record/json.hpp"
@@ -315,7 +316,7 @@ void Runner::progress() {
     const auto step_at = index < data_.times.steps.size() ? data_.times.steps[index].at : std::nullopt;
     auto state = progress_at(*plan_, index, step_at ? now - *step_at : Millis{0}, now - data_.times.start);
     state.channel = b_.rig().channel;
-    state.scenario = sc_.name;
+    state.scenario = printable(sc_.name);
     state.step_name = step_name_;
     state.real_time = !b_.virtual_time();
     opt_.progress->update(state);
@@ -365,9 +366,11 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         }
         if (at >= next_status_) {
             if (auto s = status_once(); !s) {
-                // A STATUS lost to line noise after all its retries is one missing reading, not a
-                // lost link: only a hang-up, or three in a row, calls for reconnecting.
-                if (s.error().kind == ErrorKind::Timeout && ++status_timeouts_ < 3) {
+                // A STATUS lost to line noise after all its retries (unanswered, or refused as
+                // corrupted) is one missing reading, not a lost link: only a hang-up, or three
+                // silent ones in a row, calls for reconnecting.
+                const bool refused_as_corrupted = s.error().kind == ErrorKind::DeviceError && pump::lost_reading(s.error());
+                if (refused_as_corrupted || (s.error().kind == ErrorKind::Timeout && ++status_timeouts_ < 3)) {
                     log("STATUS reading lost: " + s.error().message);
                 } else if (auto r = recover(s.error()); !r) {
                     return r;
@@ -557,6 +560,10 @@ Result<void> Runner::exec_step(std::size_t i) {
             [&](const StatusStep&) -> Result<void> {
                 auto s = status_once();
                 exec.answer = s ? "OK" : "";
+                if (!s && pump::lost_reading(s.error())) {
+                    log("STATUS reading lost: " + s.error().message);
+                    return {};
+                }
                 return s;
             },
         },
@@ -584,7 +591,8 @@ RunResult Runner::run() {
     }
 
     bool ok = true;
-    // Connect: authenticate, identify the meter, zero its total, take the first readings.
+    // Connect: authenticate, make sure the pump is stopped, identify the meter, zero its
+    // total, take the first readings.
     auto id = b_.authenticate_pump();
     if (!id) {
         fail_run(id.error(), Outcome::Error);
@@ -593,6 +601,21 @@ RunResult Runner::run() {
     if (ok) {
         pump_serial_ = id->serial;
         header_.pump = record::PumpIdentity{id->model, id->serial, id->firmware, id->proto};
+    }
+    if (ok) {
+        // A run starts from a stopped pump: one left running (a run before it killed) is
+        // stopped and confirmed before anything is sent, or the run does not start.
+        const auto initial = b_.stop_at_start();
+        header_.initial_state = record::InitialStateInfo{initial.state, initial.stop_sent, initial.confirmed_stopped, initial.settled,
+                                                         initial.detail};
+        log("initial state: " + initial.detail);
+        if (!initial.confirmed_stopped) {
+            fail_run(Error{ErrorKind::DeviceError, "NOT_STOPPED", "the pump could not be stopped at the start of the run: " + initial.detail, {}, {}},
+                     Outcome::Error);
+            ok = false;
+        }
+    }
+    if (ok) {
         auto mid = b_.meter().identify();
         if (mid) header_.meter = *mid;
         if (!mid) log("meter identification failed: " + mid.error().describe());
@@ -610,6 +633,8 @@ RunResult Runner::run() {
     }
     if (ok) {
         auto st = b_.pump().status();
+        // The first reading sets the clock offset: one lost to line noise is asked again.
+        for (int again = 0; again < 3 && !st && pump::lost_reading(st.error()); ++again) st = b_.pump().status();
         if (st) {
             data_.pump_offset = Millis{std::llround(st->pump_t * 1000.0)} - b_.clock().now().time_since_epoch();
             data_.times.initial_pump_offset = data_.pump_offset;

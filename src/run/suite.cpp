@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/text.hpp"
 #include "record/manifest.hpp"
 #include "run/channels.hpp"
 
@@ -67,7 +68,7 @@ void run_suite(const bench::RigDescription& rig, const std::vector<scenario::Sce
             break;
         }
         if (!options.quiet)
-            std::cerr << "== " << sc.name << " (" << sc.file.string() << ")"
+            std::cerr << "== " << printable(sc.name) << " (" << printable(sc.file.string()) << ")"
                       << (channels > 1 ? " on " + std::to_string(channels) + " channels" : "") << "\n";
         auto rig_for = rig_for_scenario(rig, sc);
         if (!rig_for) {

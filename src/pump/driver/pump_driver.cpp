@@ -1,6 +1,7 @@
 #include "pump/driver/pump_driver.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <stdexcept>
 #include <thread>
@@ -14,7 +15,8 @@ using codec::Response;
 
 constexpr Millis kBusyBackoff{1000};   // ICD section 10: BUSY, "try again after 1 s"
 constexpr std::size_t kReceivedKept = 600;  // characters of received text kept in an error
-constexpr int kMaxAcksPerFlush = 256;  // the pump keeps 64 unacknowledged events: ample
+constexpr int kMaxAcksPerFlush = 256;
+constexpr std::size_t kMacDigits = 64;  // an AUTH mac: HMAC-SHA256 in hexadecimal  // the pump keeps 64 unacknowledged events: ample
 
 // Received bytes as they can be shown in a log line: printable ASCII kept, the rest escaped.
 void append_printable(std::string& out, std::string_view bytes) {
@@ -137,6 +139,10 @@ const char* to_string(BolusKind k) {
     return "?";
 }
 
+bool lost_reading(const Error& e) {
+    return e.kind == ErrorKind::Timeout || (e.kind == ErrorKind::DeviceError && e.code == "CRC");
+}
+
 bool PumpStatus::has_alarm(std::string_view code) const {
     return std::find(alarms.begin(), alarms.end(), code) != alarms.end();
 }
@@ -190,11 +196,67 @@ Result<bool> PumpDriver::read_into_decoder(Millis wait, const std::string& sent,
         return std::unexpected(std::move(e));
     }
     if (chunk->empty()) return false;
-    if (options_.trace) options_.trace(false, *chunk);
+    trace_received(*chunk);
     append_printable(received, *chunk);
+    scrub(received);
     decoder_.feed(*chunk);
     sync_decoder_discards();
     return true;
+}
+
+void PumpDriver::scrub(std::string& text) const {
+    for (const auto& mac : macs_) {
+        auto same = [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b)); };
+        for (auto at = std::search(text.begin(), text.end(), mac.begin(), mac.end(), same); at != text.end();
+             at = std::search(text.begin(), text.end(), mac.begin(), mac.end(), same)) {
+            const auto pos = static_cast<std::size_t>(at - text.begin());
+            text.replace(pos, mac.size(), "<redacted>");
+        }
+    }
+    // Any other run of exactly 64 hexadecimal digits reads as a mac too (one a pump computed
+    // itself, before pumprig did): no field of the ICD has that shape (a nonce has 16).
+    auto hex = [&text](std::size_t k) { return std::isxdigit(static_cast<unsigned char>(text[k])) != 0; };
+    for (std::size_t i = 0; i < text.size();) {
+        if (!hex(i)) {
+            ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end < text.size() && hex(end)) ++end;
+        if (end - i == kMacDigits) {
+            text.replace(i, kMacDigits, "<redacted>");
+            end = i + std::string_view("<redacted>").size();
+        }
+        i = end;
+    }
+}
+
+std::optional<codec::DecodedLine> PumpDriver::next_line() {
+    auto line = decoder_.next();
+    if (line) {
+        scrub(line->body);
+        scrub(line->raw);
+    }
+    return line;
+}
+
+void PumpDriver::trace_received(std::string_view chunk, bool flush) {
+    if (!options_.trace) return;
+    // A mac may arrive split over two reads: a trailing run of hexadecimal digits (up to a mac's
+    // length) waits for the next read, or the next write, before it is traced, scrubbed.
+    trace_pending_ += chunk;
+    std::size_t keep = 0;
+    if (!flush) {
+        while (keep < trace_pending_.size() && keep < kMacDigits &&
+               std::isxdigit(static_cast<unsigned char>(trace_pending_[trace_pending_.size() - 1 - keep])))
+            ++keep;
+    }
+    if (keep < trace_pending_.size()) {
+        std::string ready = trace_pending_.substr(0, trace_pending_.size() - keep);
+        trace_pending_.erase(0, ready.size());
+        scrub(ready);
+        options_.trace(false, ready);
+    }
 }
 
 bool PumpDriver::handle_event(const codec::Event& event) {
@@ -236,28 +298,49 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
     ++counters_.requests;
     std::string received;
     int retries_used = 0;
+    int noisy_resends = 0;  // re-sends after an attempt that met line noise
     int busy_answers = 0;
     bool malformed_seen = false;
     const std::string seq_text = std::to_string(request.seq);
+    // RESET is never re-sent: a pump that did reset forgot the SEQ and would reset again.
+    const bool may_resend_frame = exchange == nullptr || !exchange->boot_is_confirmation;
 
     while (true) {  // one send of the same frame per pass
+        // Lines dropped for a bad CRC or broken framing during this attempt: evidence of a noisy
+        // but living link (the answer was probably among them).
+        const auto noise_before = counters_.crc_errors + counters_.discarded_lines;
+        // May this attempt, gone wrong, be followed by another send of the same frame?
+        auto may_resend_after = [&](bool noisy) {
+            if (noisy && noisy_resends < options_.noise_retries) return true;
+            return retries_used - noisy_resends < options_.retries;
+        };
         if (auto w = link_->write(frame); !w) {
             Error e = w.error();
             e.sent = sent;
             e.received = received;
             return std::unexpected(std::move(e));
         }
-        if (options_.trace) options_.trace(true, codec::redact(frame));
+        if (options_.trace) {
+            trace_received({}, true);  // what came before this write, in order
+            options_.trace(true, codec::redact(frame));
+        }
         const auto deadline = steady::now() + options_.response_timeout;
 
         enum class Next { Wait, Resend, Busy, Timeout } next = Next::Wait;
         while (next == Next::Wait) {
-            while (auto line = decoder_.next()) {
+            while (auto line = next_line()) {
                 if (line->status == codec::DecodedLine::Status::BadCrc) {
                     // A line we cannot trust is dropped; the pump re-sends events, and a lost
                     // response is covered by the timeout and the retry.
                     ++counters_.crc_errors;
                     ++counters_.discarded_lines;
+                    // It reads as the answer to this request, damaged: send the same frame again
+                    // now rather than wait out the timeout (the pump answers a repeat with its
+                    // previous response; a second answer that comes later is dropped as stale).
+                    if (may_resend_frame && line->raw.starts_with("$" + seq_text + ",") && may_resend_after(true)) {
+                        next = Next::Resend;
+                        break;
+                    }
                     continue;
                 }
                 const auto kind = codec::classify(line->body);
@@ -295,7 +378,7 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
                     // SEQ 0: the pump could not read ours; it refers to the open request.
                     if (response->code == "CRC") {
                         ++counters_.crc_errors;
-                        if (retries_used >= options_.retries)
+                        if (!may_resend_after(true))
                             return fail(ErrorKind::DeviceError,
                                         std::string(verb) + ": the pump answered CRC to every re-send",
                                         "CRC", sent, line->raw);
@@ -348,9 +431,7 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
         }
         if (next == Next::Timeout) {
             ++counters_.timeouts;
-            // RESET is never re-sent: a pump that did reset forgot the SEQ and would reset again.
-            const bool may_resend = exchange == nullptr || !exchange->boot_is_confirmation;
-            if (!may_resend || retries_used >= options_.retries) {
+            if (!may_resend_frame || !may_resend_after(counters_.crc_errors + counters_.discarded_lines > noise_before)) {
                 const std::string tail = " to " + std::string(verb) + " (SEQ " + seq_text + ") within " +
                                          std::to_string(options_.response_timeout.count()) + " ms after " +
                                          std::to_string(retries_used) + " re-sends";
@@ -361,6 +442,9 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
                 return fail(ErrorKind::Timeout, "no response" + tail, {}, sent, received);
             }
         }
+        if ((next == Next::Resend || counters_.crc_errors + counters_.discarded_lines > noise_before) &&
+            noisy_resends < options_.noise_retries)
+            ++noisy_resends;
         ++retries_used;
         ++counters_.retries;
     }
@@ -397,7 +481,7 @@ Result<void> PumpDriver::flush_acks() {
 Result<void> PumpDriver::pump_incoming(Millis wall_wait, bool stop_on_boot, bool& boot_seen, std::string& received) {
     const auto deadline = steady::now() + wall_wait;
     auto drain = [&] {
-        while (auto line = decoder_.next()) {
+        while (auto line = next_line()) {
             if (line->status == codec::DecodedLine::Status::BadCrc) {
                 ++counters_.crc_errors;
                 ++counters_.discarded_lines;
@@ -468,7 +552,11 @@ Result<PumpIdentity> PumpDriver::authenticate(const PumpKey& key) {
     auto id = hello();
     if (!id) return id;
     Fields args;
-    args.values.emplace_back("mac", auth_mac(key, id->nonce, id->serial));
+    std::string mac = auth_mac(key, id->nonce, id->serial);
+    // Kept to be scrubbed from whatever the pump sends back (an echo must not leak it).
+    if (macs_.size() >= 4) macs_.erase(macs_.begin());
+    macs_.push_back(mac);
+    args.values.emplace_back("mac", std::move(mac));
     auto r = call_ok("AUTH", std::move(args));
     if (!r) return std::unexpected(r.error());
     session_active_ = true;

@@ -31,8 +31,13 @@ struct DriverOptions {
     // Wall time to wait for a response after each send (the ICD promises the first byte within
     // 100 ms; the rest is margin for the host and the bridge).
     Millis response_timeout{300};
-    // Re-sends of the byte-identical frame after a timeout or a 0,ERR,code=CRC answer.
+    // Re-sends of the byte-identical frame after a timeout with nothing heard.
     int retries = 3;
+    // Further re-sends after an attempt that met line noise: a 0,ERR,code=CRC answer, or a line
+    // dropped for its CRC or framing while waiting. A noisy link is alive, and the same frame
+    // (same SEQ) is never executed twice, so this is safe for every verb; it keeps a request
+    // going through 1 % corrupted bytes (docs/reliability.md).
+    int noise_retries = 20;
     // BUSY answers tolerated for one request (1 s of bench time apart) before giving up, so a
     // pump stuck in BUSY cannot hold the harness forever.
     int busy_limit = 10;
@@ -126,6 +131,11 @@ struct PumpEvent {
     std::optional<BenchTime> received_at;
 };
 
+// A read-only request (STATUS, CLOCK, PROG.READ) that failed this way is a lost reading, not a
+// lost link: no answer in time after every re-send, or the pump refusing each re-send as
+// corrupted (0,ERR,code=CRC). Asking again later is safe.
+bool lost_reading(const Error& e);
+
 class PumpDriver {
 public:
     PumpDriver(std::unique_ptr<transport::ByteStream> link, DriverOptions options = {});
@@ -205,6 +215,11 @@ private:
     Result<void> pump_incoming(Millis wall_wait, bool stop_on_boot, bool& boot_seen, std::string& received);
     // Events are handled wherever they arrive; returns true for a BOOT event.
     bool handle_event(const codec::Event& event);
+    // The AUTH mac is a secret: replaced by <redacted> wherever the pump sends it back, in
+    // lines (so in responses, events and errors), in received text and in the trace.
+    void scrub(std::string& text) const;
+    std::optional<codec::DecodedLine> next_line();  // the decoder's next line, scrubbed
+    void trace_received(std::string_view chunk, bool flush = false);
     void sync_decoder_discards();
     std::uint32_t take_seq();
     void wait_bench(Millis d);
@@ -223,6 +238,8 @@ private:
     std::string last_sent_;
     std::string last_received_;
     std::vector<PumpEvent> new_events_;
+    std::vector<std::string> macs_;  // the AUTH macs sent on this driver (the last few)
+    std::string trace_pending_;      // received bytes held back from the trace (trace_received)
 };
 
 }  // namespace pumprig::pump

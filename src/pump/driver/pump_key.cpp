@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -72,6 +73,11 @@ Result<PumpKey> PumpKey::from_file(const std::filesystem::path& path) {
         return fail(ErrorKind::BadInput, "pump key file " + path.string() + ": " + std::strerror(errno));
     if (!S_ISREG(st.st_mode))
         return fail(ErrorKind::BadInput, "pump key file " + path.string() + ": not a regular file");
+    // A key someone else owns could be replaced by them: refused like ssh refuses such keys.
+    if (st.st_uid != ::geteuid())
+        return fail(ErrorKind::BadInput, "pump key file " + path.string() + " is owned by uid " + std::to_string(st.st_uid) +
+                                             ", not by the user running pumprig (uid " + std::to_string(::geteuid()) +
+                                             "): a key file must belong to its user");
     // Like ssh with private keys: a secret readable (or replaceable) by others is refused.
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
         return fail(ErrorKind::BadInput, "pump key file " + path.string() + " has mode " +

@@ -21,8 +21,9 @@ public:
     static Result<PumpKey> from_hex(std::string_view hex);
     // The hex text in environment variable `var`.
     static Result<PumpKey> from_env(const char* var);
-    // A file holding the hex text; refused when group or others have any access to it
-    // (the error names the file and its mode).
+    // A file holding the hex text; refused when group or others have any access to it, or
+    // when it is owned by another user than the one running pumprig (the error names the
+    // file and what is wrong).
     static Result<PumpKey> from_file(const std::filesystem::path& path);
 
     PumpKey(const PumpKey&) = default;

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -70,6 +71,26 @@ TEST_CASE("pump key file with mode 0644 is refused naming the file and mode") {
     CHECK(key.error().message.find(file.string()) != std::string::npos);
     CHECK(key.error().message.find("0644") != std::string::npos);
     check_no_key_text(key.error());
+}
+
+TEST_CASE("pump key file with mode 0600 owned by another user is refused naming the file and the owner") {
+    pumprig::test::TempDir dir;
+    std::filesystem::path file;
+    if (::geteuid() == 0) {
+        // root can give a file away: a 0600 key owned by nobody (uid 65534).
+        file = write_key_file(dir, kKeyHex + "\n", 0600);
+        REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+    } else {
+        file = "/etc/passwd";  // a regular file every system has, owned by root
+    }
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    REQUIRE(st.st_uid != ::geteuid());
+    const auto key = PumpKey::from_file(file);
+    REQUIRE_FALSE(key);
+    CHECK(key.error().kind == ErrorKind::BadInput);
+    CHECK(key.error().message.find(file.string()) != std::string::npos);
+    CHECK(key.error().message.find("owned by uid " + std::to_string(st.st_uid)) != std::string::npos);
 }
 
 TEST_CASE("pump key file with mode 0600 is accepted with surrounding whitespace") {

@@ -1,0 +1,365 @@
+// Every run starts safe and ends safe, however it ends (issue 15): a pump left running is
+// stopped before anything else, every signal and a closed output pipe end a run the orderly
+// way, the simulator's death is a bench error with the record written, and bad options, key
+// files and paths are refused before anything starts.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "bench/sim_process.hpp"
+#include "peer_support.hpp"
+
+using namespace pumprig;
+using namespace pumprig::peertest;
+
+namespace {
+
+// A scenario that delivers for `wait` of bench time; no STOP first, as a scenario written for
+// a stopped pump would be.
+fs::path delivering_scenario(const fs::path& dir, const std::string& name, const std::string& wait, bool with_check = true) {
+    const auto f = dir / (name + ".json");
+    write_text(f, R"({"name": ")" + name + R"(", "pump_profile": "itb-40",
+      "settings": {"sample_period": "1 s", "status_period": "10 s"},
+      "steps": [ {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
+                 {"do": "program", "schedule": [{"start": "00:00", "dose": "6000 ug/day"}]},
+                 {"do": "start", "label": "started"}, {"do": "wait", "for": ")" + wait + R"("},
+                 {"do": "stop", "label": "stopped"} ])" +
+                        (with_check ? R"(, "checks": [ {"check": "volume", "name": "volume delivered", "from": "started", "to": "stopped"} ]})"
+                                    : std::string("}")));
+    return f;
+}
+
+// Until a run folder below `out` holds more than `lines` samples (bounded): the run is under way.
+bool samples_on_disk(const fs::path& out, std::size_t lines, std::chrono::seconds bound) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (fs::exists(out))
+            for (const auto& e : fs::directory_iterator(out)) {
+                const auto samples = read_text(e.path() / "samples.csv");
+                if (static_cast<std::size_t>(std::count(samples.begin(), samples.end(), '\n')) > lines) return true;
+            }
+        std::this_thread::sleep_for(50ms);  // poll interval of a bounded wait for a condition
+    }
+    return false;
+}
+
+nlohmann::json only_record(const fs::path& out) { return nlohmann::json::parse(read_text(only_run_dir(out) / "record.json")); }
+
+// The children of a process (pumprig's simulator), from /proc.
+std::vector<pid_t> children_of(pid_t pid) {
+    std::vector<pid_t> out;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        std::istringstream in(read_text(task.path() / "children"));
+        for (pid_t c; in >> c;) out.push_back(c);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a pump left running by a killed run is reported by probe, and stopped and confirmed before the next run") {
+    // A bench started separately (as hardware is): it outlives the runs, so a killed run leaves
+    // its pump running.
+    TempDir tmp;
+    auto sim = bench::SimProcess::start(sim_binary(), {"--time", "realtime", "--speed", "10", "--seed", "5"});
+    REQUIRE_MESSAGE(sim.has_value(), (sim ? "" : sim.error().describe()));
+    const auto rig = tmp.path / "shared.json";
+    write_text(rig, R"({"name": "shared-bench", "time_scale": 10, "lock_dir": ")" + tmp.path.string() +
+                        R"(", "pump": {"backend": "termios", "device": ")" + sim->ready().at("pump") +
+                        R"(", "key": {"test_key": true}}, "meter": {"link": "rtu", "device": ")" + sim->ready().at("meter") +
+                        R"(", "parity": "none", "profile": "fixtures/meters/lf-2000.json"}})");
+    {
+        BackgroundRun killed({pumprig_binary(), "run", "--rig", rig.string(), "--out", (tmp.path / "killed").string(),
+                              delivering_scenario(tmp.path, "killed", "2 h").string()},
+                             tmp.path);
+        REQUIRE(samples_on_disk(tmp.path / "killed", 20, 120s));
+        killed.signal(SIGKILL);
+        CHECK(killed.wait() == 128 + SIGKILL);
+    }
+    auto probe = test::run_command({pumprig_binary(), "probe", "--rig", rig.string(), "--readings", "1"}, 60s);
+    INFO(probe.err);
+    CHECK(probe.out.find("state RUNNING") != std::string::npos);
+    CHECK(probe.out.find("NOT STOPPED") != std::string::npos);
+    CHECK(probe.out.find("probe   OK\n") == std::string::npos);
+
+    // The next run: STOP first, confirmed, the line left to empty; then its own steps all OK.
+    auto next = test::run_command({pumprig_binary(), "run", "--rig", rig.string(), "--out", (tmp.path / "next").string(),
+                                   delivering_scenario(tmp.path, "next", "2 min").string()},
+                                  300s);
+    INFO(next.err);
+    const auto record = only_record(tmp.path / "next");
+    INFO(not_passed(record));
+    CHECK(next.exit_code == 0);
+    CHECK(record["initial_state"]["state"] == "RUNNING");
+    CHECK(record["initial_state"]["stop_sent"] == true);
+    CHECK(record["initial_state"]["confirmed_stopped"] == true);
+    CHECK(record["initial_state"]["settled_ms"] == 120000);
+    CHECK(record["outcome"] == "PASS");
+    CHECK(next.err.find("ERR,code=STATE") == std::string::npos);
+    // A pump found stopped is recorded so too, with nothing sent.
+    auto again = test::run_command({pumprig_binary(), "run", "--rig", rig.string(), "--out", (tmp.path / "again").string(),
+                                    delivering_scenario(tmp.path, "again", "1 min").string()},
+                                   300s);
+    const auto r2 = only_record(tmp.path / "again");
+    CHECK(r2["initial_state"]["state"] == "STOPPED");
+    CHECK(r2["initial_state"]["stop_sent"] == false);
+    sim->stop();
+}
+
+TEST_CASE("SIGHUP and SIGQUIT end a run like SIGTERM: pump stopped and confirmed, record written, exit 3") {
+    for (int sig : {SIGHUP, SIGQUIT}) {
+        CAPTURE(sig);
+        TempDir tmp;
+        const auto out = tmp.path / "runs";
+        BackgroundRun run({pumprig_binary(), "run", "--out", out.string(), delivering_scenario(tmp.path, "long", "30 d").string()}, tmp.path);
+        REQUIRE(samples_on_disk(out, 200, 120s));
+        run.signal(sig);
+        CHECK(run.wait() == 3);
+        const auto record = only_record(out);
+        CHECK(record["outcome"] == "ABORTED");
+        CHECK(record["state"] == "INCOMPLETE");
+        CHECK(record["safe_stop"]["confirmed_stopped"] == true);
+        CHECK(run.err().find(sig == SIGHUP ? "stopped by SIGHUP" : "stopped by SIGQUIT") != std::string::npos);
+    }
+}
+
+TEST_CASE("a closed output pipe never kills a run: it runs to its end and leaves the pump stopped") {
+    TempDir tmp;
+    const auto out = tmp.path / "runs";
+    const auto scenario = delivering_scenario(tmp.path, "piped", "10 min");
+    // `pumprig run ... | head` after head has gone: both output pipes closed at their far end.
+    int out_pipe[2], err_pipe[2];
+    REQUIRE(pipe(out_pipe) == 0);
+    REQUIRE(pipe(err_pipe) == 0);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    std::vector<std::string> argv{pumprig_binary(), "run", "--out", out.string(), scenario.string()};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], STDERR_FILENO);
+    pid_t pid = -1;
+    REQUIRE(posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE_MESSAGE(WIFEXITED(status), "pumprig was killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    CHECK(WEXITSTATUS(status) == 0);
+    const auto record = only_record(out);
+    CHECK(record["state"] == "COMPLETE");
+    CHECK(record["outcome"] == "PASS");
+    CHECK(record["safe_stop"]["confirmed_stopped"] == true);
+}
+
+TEST_CASE("the simulator's death ends the run as a bench error with the record, the report and the summary written") {
+    TempDir tmp;
+    const auto out = tmp.path / "runs";
+    BackgroundRun run({pumprig_binary(), "run", "--out", out.string(), delivering_scenario(tmp.path, "orphaned", "30 d").string()}, tmp.path);
+    REQUIRE(samples_on_disk(out, 200, 120s));
+    const auto sims = children_of(run.pid());
+    REQUIRE(sims.size() == 1);
+    kill(sims[0], SIGKILL);
+    CHECK(run.wait() == 3);
+    const auto err = run.err();
+    INFO(err);
+    const auto dir = only_run_dir(out);
+    const auto record = nlohmann::json::parse(read_text(dir / "record.json"));
+    CHECK(record["outcome"] == "ERROR");
+    CHECK(record["error"].get<std::string>().find("the simulator") != std::string::npos);
+    CHECK(record["safe_stop"]["confirmed_stopped"] == false);
+    CHECK(record["safe_stop"]["detail"].get<std::string>().find("could not be confirmed stopped") != std::string::npos);
+    CHECK(fs::exists(dir / "report.html"));
+    CHECK(err.find("NOT confirmed stopped") != std::string::npos);
+    CHECK(read_text(tmp.path / "stdout").find("0 of 1 scenarios passed") != std::string::npos);
+}
+
+TEST_CASE("options out of range are bad input naming the option, before anything starts") {
+    TempDir tmp;
+    const auto scenario = delivering_scenario(tmp.path, "never", "1 min");
+    const auto out = tmp.path / "runs";
+    struct Case {
+        std::vector<std::string> args;
+        std::string option;
+    };
+    for (const auto& c : {Case{{"--max-hours", "-1"}, "--max-hours"}, Case{{"--max-hours", "0"}, "--max-hours"},
+                          Case{{"--seed", "-1"}, "--seed"}, Case{{"--seed", "12x"}, "--seed"},
+                          Case{{"--rt-priority", "200"}, "--rt-priority"}, Case{{"--rt-priority", "-5"}, "--rt-priority"}}) {
+        std::vector<std::string> argv{pumprig_binary(), "run", "--out", out.string()};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        argv.push_back(scenario.string());
+        auto r = test::run_command(argv, 60s);
+        CAPTURE(c.args[0] + " " + c.args[1]);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find(c.option) != std::string::npos);
+        CHECK_FALSE(fs::exists(out));
+    }
+    // A channel's serial given twice on a bench of several channels.
+    auto eol = test::run_command({pumprig_binary(), "eol", "--rig", source() + "/rig/sim-3ch.json", "--station", "s1", "--operator", "o1",
+                                  "--history", "sqlite:" + (tmp.path / "h.sqlite").string(), "--out", out.string(), "--serial", "A=SIM0001",
+                                  "--serial", "A=SIM0009", "--serial", "B=-", "--serial", "C=-"},
+                                 60s);
+    INFO(eol.err);
+    CHECK(eol.exit_code == 2);
+    CHECK(eol.err.find("more than once") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.path / "h.sqlite"));
+}
+
+TEST_CASE("a key file that is missing, open to others or owned by another user is bad input before the simulator starts") {
+    TempDir tmp;
+    const auto out = tmp.path / "runs";
+    const auto scenario = delivering_scenario(tmp.path, "never", "1 min");
+    const auto key = tmp.path / "pump.key";
+    write_text(key, "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F\n");
+    auto rig_with_key = [&](const fs::path& file) {
+        const auto rig = tmp.path / "rig.json";
+        write_text(rig, R"({"name": "sim-key", "simulator": {}, "pump": {"key": {"file": ")" + file.string() +
+                            R"("}}, "meter": {"parity": "none", "profile": "fixtures/meters/lf-2000.json"}})");
+        return rig;
+    };
+    auto attempt = [&](const fs::path& file, const std::string& what) {
+        CAPTURE(what);
+        for (const std::string command : {"run", "probe"}) {
+            std::vector<std::string> argv{pumprig_binary(), command, "--rig", rig_with_key(file).string()};
+            if (command == "run") argv.insert(argv.end(), {"--out", out.string(), scenario.string()});
+            auto r = test::run_command(argv, 60s);
+            INFO(r.err);
+            CHECK(r.exit_code == 2);
+            CHECK(r.err.find(file.string()) != std::string::npos);
+            CHECK(r.err.find(what) != std::string::npos);
+            CHECK(r.err.find("simulat") == std::string::npos);  // found before it started
+            CHECK_FALSE(fs::exists(out));
+        }
+    };
+    attempt(tmp.path / "absent.key", "No such file");
+    REQUIRE(chmod(key.c_str(), 0644) == 0);
+    attempt(key, "mode 0644");
+    REQUIRE(chmod(key.c_str(), 0600) == 0);
+    if (geteuid() == 0) {
+        REQUIRE(chown(key.c_str(), 65534, 65534) == 0);
+        attempt(key, "owned by uid 65534");
+    } else {
+        attempt("/etc/passwd", "owned by uid 0");
+    }
+}
+
+TEST_CASE("a JUnit file that cannot be written fails the run with exit 3 after the other outputs are kept") {
+    TempDir tmp;
+    const auto out = tmp.path / "runs";
+    auto r = test::run_command({pumprig_binary(), "run", "--out", out.string(), "--junit", (tmp.path / "no" / "such" / "junit.xml").string(),
+                                delivering_scenario(tmp.path, "short", "2 min").string()},
+                               300s);
+    INFO(r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("--junit") != std::string::npos);
+    CHECK(r.out.find("1 of 1 scenarios passed") != std::string::npos);
+    CHECK(only_record(out)["outcome"] == "PASS");
+    CHECK(fs::exists(only_run_dir(out) / "report.html"));
+}
+
+TEST_CASE("history of a SQLite file in a folder that does not exist is bad input, and nothing is created") {
+    TempDir tmp;
+    const auto file = tmp.path / "no" / "such" / "h.sqlite";
+    auto r = test::run_command({pumprig_binary(), "history", "--history", "sqlite:" + file.string(), "SN0001"}, 60s);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(file.string()) != std::string::npos);
+    CHECK(r.out.find("0 runs") == std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.path / "no"));
+}
+
+TEST_CASE("a scenario name with terminal control characters is printed escaped") {
+    TempDir tmp;
+    const auto f = tmp.path / "evil.json";
+    write_text(f, R"({"name": "evil\u001b[2J\rPASS", "pump_profile": "itb-40",
+      "steps": [ {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"}, {"do": "wait", "for": "1 min"} ]})");
+    auto r = test::run_command({pumprig_binary(), "run", "--out", (tmp.path / "runs").string(), f.string()}, 300s);
+    INFO(r.err);
+    CHECK(r.err.find('\x1b') == std::string::npos);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.err.find("evil\\x1B[2J\\rPASS") != std::string::npos);
+    CHECK(r.out.find('\r') == std::string::npos);
+}
+
+namespace {
+
+// scenario name -> (check id -> verdict), and whether every run left its pump confirmed stopped
+// and started from one confirmed stopped.
+struct LibraryRun {
+    std::map<std::string, std::map<std::string, std::string>> verdicts;
+    std::map<std::string, std::string> not_passed;  // scenario -> checks that did not pass, why
+    bool all_stopped = true;
+    std::string why_not;
+    long long pump_crc_errors = 0, meter_retries = 0;
+};
+
+LibraryRun run_library(const fs::path& out, const std::vector<std::string>& scenarios, const std::string& rig) {
+    std::vector<std::string> argv{pumprig_binary(), "run", "--out", out.string()};
+    if (!rig.empty()) argv.insert(argv.end(), {"--rig", rig});
+    for (const auto& s : scenarios) argv.push_back(source() + "/scenarios/" + s);
+    auto r = test::run_command(argv, 1500s);
+    INFO(r.err);
+    REQUIRE(r.exit_code >= 0);
+    LibraryRun lib;
+    for (const auto& e : fs::directory_iterator(out)) {
+        if (!fs::exists(e.path() / "record.json")) continue;
+        const auto record = nlohmann::json::parse(read_text(e.path() / "record.json"));
+        const auto name = record["scenario"]["name"].get<std::string>();
+        for (const auto& c : record["checks"]) lib.verdicts[name][c["id"].get<std::string>()] = c["verdict"].get<std::string>();
+        lib.not_passed[name] = not_passed(record);
+        const auto confirmed = [&record](const char* part) {
+            return record.contains(part) && record[part].is_object() && record[part].value("confirmed_stopped", false);
+        };
+        if (!confirmed("safe_stop") || !confirmed("initial_state")) {
+            lib.all_stopped = false;
+            lib.why_not += name + ": " + record["safe_stop"].dump() + " " + record["initial_state"].dump() + "\n";
+        }
+        lib.pump_crc_errors += record["links"]["pump"]["crc_errors"].get<long long>();
+        lib.meter_retries += record["links"]["meter"]["retries"].get<long long>();
+    }
+    return lib;
+}
+
+}  // namespace
+
+TEST_CASE("link noise of one percent on both links: a representative part of the library gives the clean run verdicts") {
+    // The whole library at 1 % takes too long for CTest (a corrupted line often waits out its
+    // 300 ms timeout; retry-and-resend, with a STATUS every second, alone takes half an hour):
+    // these cover delivery accuracy, clinician boluses, STOP during a bolus, priming, refusals
+    // and the end-of-line test, about 5 minutes. docs/reliability.md.
+    const std::vector<std::string> part{"eol/eol-basic.json", "functions/priming.json", "functions/stop-during-bolus.json",
+                                        "functions/range-refusals.json"};
+    TempDir tmp;
+    const auto rig = tmp.path / "noisy.json";
+    write_text(rig, R"({"name": "sim-noisy", "simulator": {"faults": ["--corrupt-rate", "0.01"]}, "pump": {"key": {"test_key": true}},
+                        "meter": {"parity": "none", "profile": "fixtures/meters/lf-2000.json"}})");
+    const auto clean = run_library(tmp.path / "clean", part, "");
+    const auto noisy = run_library(tmp.path / "noisy", part, rig.string());
+    REQUIRE(clean.verdicts.size() == part.size());
+    REQUIRE(noisy.verdicts.size() == part.size());
+    std::string differences;
+    for (const auto& [name, checks] : clean.verdicts)
+        for (const auto& [id, v] : checks) {
+            const auto& n = noisy.verdicts.at(name);
+            if (!n.count(id) || n.at(id) != v)
+                differences += name + " " + id + ": clean " + v + ", noisy " + (n.count(id) ? n.at(id) : "missing") + "\n";
+        }
+    for (const auto& [name, text] : noisy.not_passed) differences += text;
+    INFO(differences);
+    CHECK(clean.verdicts == noisy.verdicts);
+    INFO(noisy.why_not);
+    CHECK(noisy.all_stopped);
+    CHECK(clean.all_stopped);
+    // The noise was real.
+    CHECK(noisy.pump_crc_errors > 100);
+    CHECK(noisy.meter_retries > 100);
+}
