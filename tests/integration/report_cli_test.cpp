@@ -419,7 +419,10 @@ TEST_CASE("a record of pumprig 0.1.0 is read and rebuilt to the checks it record
     const auto rebuilt = json::parse(read_file(dir / "record.rebuilt.json"));
     CHECK(rebuilt.at("schema_version") == 1);
     CHECK(rebuilt.at("outcome") == "PASS");
-    // Check by check: the same ids, verdicts and measured values as pumprig 0.1.0 judged.
+    // Check by check: the same ids, verdicts and measured values as pumprig 0.1.0 judged. The
+    // reservoir checks report their worst STATUS relative to the band, and the band is now taken
+    // on the programmed volume (docs/checks.md, issue 14), so another STATUS can be the worst:
+    // their verdicts must agree, their measured values need not.
     REQUIRE(rebuilt.at("checks").size() == original.at("checks").size());
     for (std::size_t i = 0; i < original.at("checks").size(); ++i) {
         const auto& a = original["checks"][i];
@@ -427,7 +430,8 @@ TEST_CASE("a record of pumprig 0.1.0 is read and rebuilt to the checks it record
         CAPTURE(a.at("id"));
         CHECK(b.at("id") == a.at("id"));
         CHECK(b.at("verdict") == a.at("verdict"));
-        CHECK(b.at("measured") == a.at("measured"));
+        const std::string id = a.at("id");
+        if (!id.starts_with("reservoir.")) CHECK(b.at("measured") == a.at("measured"));
     }
     CHECK(read_file(dir / "report.html").find("id=\"verdict\">PASS</span>") != std::string::npos);
 }

@@ -89,7 +89,7 @@ TEST_CASE("trace over a suite run with a defective pump FAILs its requirement, l
     CHECK(release.find("Release verification report") != std::string::npos);
     CHECK(release.find("SIM0001") != std::string::npos);               // the pump's serial
     CHECK(release.find("detection-") != std::string::npos);           // the tool's detection power
-    CHECK(release.find("rate_high_8pct") != std::string::npos);       // ... embedded
+    CHECK(release.find("rate_error") != std::string::npos);           // ... embedded (docs/detection-power.md)
     CHECK(release.find("intact (") != std::string::npos);             // record integrity
     CHECK(release.find("not stated in the rig file") != std::string::npos);
     // Each scenario links to its own run report, relative to the page.
