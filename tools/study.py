@@ -253,6 +253,12 @@ def sweep(args):
         print(f"{defect}: smallest magnitude caught in >= 95 % of units: "
               + (f"{smallest:g} {unit}" if smallest is not None else "none of those swept"))
     print(f"throughput: {runs / minutes:.1f} scenario runs per wall minute ({minutes:.1f} min, {args.channels} channels a run)")
+    write_results(args, results)
+    return 0
+
+
+def write_results(args, results):
+    """The sweep's (defect, magnitude, units, caught) rows as --csv and --svg, when asked for."""
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             w = csv.writer(f)
@@ -261,7 +267,6 @@ def sweep(args):
                 w.writerow([d, m, n, c, f"{c / n:.4f}"])
     if args.svg:
         write_svg(args.svg, results)
-    return 0
 
 
 def plot(args):
@@ -279,14 +284,7 @@ def plot(args):
     print("|---|---|---|---|---|")
     for d, m, n, c in results:
         print(f"| `{d}` | {m:g} | {n} | {c} | {c / n:.2f} |")
-    if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["defect", "magnitude", "units", "caught", "probability"])
-            for d, m, n, c in results:
-                w.writerow([d, m, n, c, f"{c / n:.4f}"])
-    if args.svg:
-        write_svg(args.svg, results)
+    write_results(args, results)
     return 0
 
 
