@@ -1,9 +1,12 @@
 // Helpers shared by the verify .cpp files only (not part of the public API).
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "core/units.hpp"
 #include "verify/checks.hpp"
@@ -38,6 +41,23 @@ inline constexpr const char* kClock =
 inline constexpr const char* kPrint = "pump ICD 2 (mL printed with 3 decimals) and 9 (whole strokes of 0.25 uL)";
 inline constexpr const char* kExact = "pump ICD: the value is fixed exactly";
 }  // namespace source
+
+// The rig's line constant is itself a measured figure (MeterWindow::line_tau_uncertainty): a
+// quantity that depends on it is taken over that range, {lowest, highest}. Five points span it
+// (nominal among them); the expected volume over a window is smooth in tau.
+template <class F>
+std::pair<double, double> over_line_range(Millis tau, double uncertainty, F f) {
+    double lo = f(tau), hi = lo;
+    if (tau.count() > 0 && uncertainty > 0) {
+        for (int k = 0; k <= 4; ++k) {
+            const double factor = std::max(0.0, 1.0 - uncertainty + 2.0 * uncertainty * k / 4.0);
+            const double v = f(Millis{std::llround(static_cast<double>(tau.count()) * factor)});
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+    }
+    return {lo, hi};
+}
 
 // Sum of the rates of the segments in force at t (s <= t < e).
 FlowRate expected_rate_at(std::span<const ExpectedSegment> segments, BenchTime t);

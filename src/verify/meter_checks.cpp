@@ -43,23 +43,6 @@ std::string volume_tolerance_text(const AccuracySpec& acc, const MeterWindow& m)
            num(acc.meter_offset.ul_per_h, 2) + " uL/h x window" + line_text(m);
 }
 
-// The rig's line constant is itself a measured figure (MeterWindow::line_tau_uncertainty): a
-// quantity that depends on it is taken over that range. Five points span it; the expected
-// volume over a window is smooth in tau.
-template <class F>
-std::pair<double, double> over_line_range(const MeterWindow& m, F f) {
-    double lo = f(m.line_tau), hi = lo;
-    if (m.line_tau.count() > 0 && m.line_tau_uncertainty > 0) {
-        for (int k = 0; k <= 4; ++k) {
-            const double factor = std::max(0.0, 1.0 - m.line_tau_uncertainty + 2.0 * m.line_tau_uncertainty * k / 4.0);
-            const double v = f(Millis{std::llround(static_cast<double>(m.line_tau.count()) * factor)});
-            lo = std::min(lo, v);
-            hi = std::max(hi, v);
-        }
-    }
-    return {lo, hi};
-}
-
 // Meter volume over [a, b], NaN when an edge has no data.
 double meter_volume(std::span<const Sample> samples, BenchTime a, BenchTime b) {
     auto va = total_at(samples, a);
@@ -115,7 +98,7 @@ CheckResult check_delivered_volume(std::span<const Sample> samples,
     auto volume = [&](Millis t) { return (expected_meter_total(expected, b, t) - expected_meter_total(expected, a, t)).ul; };
     r.expected = volume(tau);
     r.measured = meter_volume(samples, a, b);
-    const auto [lo, hi] = over_line_range(p.meter, volume);
+    const auto [lo, hi] = internal::over_line_range(p.meter.line_tau, p.meter.line_tau_uncertainty, volume);
     r.lower = lo - volume_tolerance_ul(p.accuracy, lo, b - a);
     r.upper = hi + volume_tolerance_ul(p.accuracy, hi, b - a);
     r.tolerance = volume_tolerance_text(p.accuracy, p.meter);
@@ -166,7 +149,7 @@ std::vector<CheckResult> check_step_rates(std::span<const Sample> samples,
         r.expected = rate(tau);
         r.measured = meter_volume(samples, a, b) / h;
         // The volume tolerance over the window, per hour of it.
-        const auto [lo, hi] = over_line_range(p.meter, rate);
+        const auto [lo, hi] = internal::over_line_range(p.meter.line_tau, p.meter.line_tau_uncertainty, rate);
         r.lower = lo - volume_tolerance_ul(p.accuracy, lo * h, b - a) / h;
         r.upper = hi + volume_tolerance_ul(p.accuracy, hi * h, b - a) / h;
         const auto q = assess_window(samples, a, b, p.meter.quality);
@@ -360,7 +343,7 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
                              "bolus", "uL", s, b, bolus.requirements);
         auto all_at = [&](Millis t) { return (expected_meter_total(expected, b, t) - expected_meter_total(expected, s, t)).ul; };
         const double all = all_at(tau);
-        const auto [all_lo, all_hi] = over_line_range(p.meter, all_at);
+        const auto [all_lo, all_hi] = internal::over_line_range(p.meter.line_tau, p.meter.line_tau_uncertainty, all_at);
         // The bolus alone through the line, over the same window.
         const ExpectedSegment alone{s, e, bolus.duration.count() > 0
                                                ? FlowRate{bolus.volume.ul / hours(bolus.duration)}
@@ -539,7 +522,7 @@ std::vector<CheckResult> check_reservoir(std::span<const Sample> samples,
     auto delivered_since = [&](BenchTime from, BenchTime to) {
         const double meter = meter_volume(samples, from, to);
         auto at = [&](Millis t) { return meter + in_line(to, t) - in_line(from, t); };
-        const auto [lo, hi] = over_line_range(p.meter, at);
+        const auto [lo, hi] = internal::over_line_range(p.meter.line_tau, p.meter.line_tau_uncertainty, at);
         return Delivered{at(tau), lo, hi};
     };
     // The requirement is on the programmed volume (pump ICD 9: +-15 % of programmed volume), not

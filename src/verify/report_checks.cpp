@@ -263,14 +263,9 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
     struct TailRange { double lo, hi; };
     auto tail_range = [&](BenchTime a0, BenchTime b0) {
         const double hh = internal::hours(std::chrono::duration_cast<Millis>(b0 - a0));
-        double lo = kInf, hi = -kInf;
-        for (int k = 0; k <= 4; ++k) {
-            const double f = std::max(0.0, 1.0 - p.line_tau_uncertainty + 2.0 * p.line_tau_uncertainty * k / 4.0);
-            const Millis t{std::llround(static_cast<double>(line_tau.count()) * f)};
-            const double v = (expected_meter_total(expected, b0, t).ul - expected_meter_total(expected, a0, t).ul) / hh;
-            lo = std::min(lo, v);
-            hi = std::max(hi, v);
-        }
+        const auto [lo, hi] = internal::over_line_range(line_tau, p.line_tau_uncertainty, [&](Millis t) {
+            return (expected_meter_total(expected, b0, t).ul - expected_meter_total(expected, a0, t).ul) / hh;
+        });
         const double d = p.accuracy.delivery_pct / 100.0;
         return TailRange{std::min(lo * (1.0 - d), lo * (1.0 + d)), std::max(hi * (1.0 - d), hi * (1.0 + d))};
     };
