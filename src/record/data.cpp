@@ -68,15 +68,37 @@ Answer Answer::parse(std::string_view text) {
     return a;
 }
 
-BenchTime PumpClockMapping::to_bench(double pump_t) const {
+namespace {
+BenchTime pump_ms_to_bench(double pump_t, Millis offset) {
     // Round to the millisecond: the pump prints its clock with 3 decimals.
     const auto ms = static_cast<Millis::rep>(std::llround(pump_t * 1000.0));
-    return BenchTime{Millis{ms}} + pump_to_bench_offset;
+    return BenchTime{Millis{ms}} + offset;
+}
+}  // namespace
+
+BenchTime PumpClockMapping::to_bench(double pump_t) const { return pump_ms_to_bench(pump_t, pump_to_bench_offset); }
+
+BenchTime PumpClockMapping::to_bench(double pump_t, BenchTime received) const {
+    // The settings as (from, offset), oldest first; the last one is the fields' own.
+    const auto from_of = [&](std::size_t k) { return k < earlier.size() ? earlier[k].set_at : set_at.value_or(BenchTime{}); };
+    const auto offset_of = [&](std::size_t k) { return k < earlier.size() ? earlier[k].pump_to_bench_offset : pump_to_bench_offset; };
+    std::size_t k = earlier.size();
+    while (k > 0 && received < from_of(k)) --k;
+    const BenchTime t = pump_ms_to_bench(pump_t, offset_of(k));
+    if (k > 0 && (t < from_of(k) - read_latency || t > received + read_latency)) {
+        const BenchTime before = pump_ms_to_bench(pump_t, offset_of(k - 1));
+        if (before >= from_of(k - 1) - read_latency && before <= received + read_latency) return before;
+    }
+    return t;
 }
 
 Millis PumpClockMapping::uncertainty_at(BenchTime t) const {
-    if (!set_at) return read_latency;
-    const double since_ms = std::fabs(static_cast<double>((t - *set_at).count()));
+    std::optional<BenchTime> since = set_at;
+    if (set_at && t < *set_at)
+        for (auto e = earlier.rbegin(); e != earlier.rend(); ++e)
+            if (since = e->set_at; t >= e->set_at) break;
+    if (!since) return read_latency;
+    const double since_ms = std::fabs(static_cast<double>((t - *since).count()));
     return read_latency + Millis{static_cast<Millis::rep>(std::ceil(since_ms * drift_ppm * 1e-6))};
 }
 

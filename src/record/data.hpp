@@ -101,8 +101,24 @@ struct PumpClockMapping {
     Millis read_latency = kReadLatency;
     double drift_ppm = kDriftPpm;
 
+    // A scenario may set the pump clock more than once (a clock moved forward mid-run): the
+    // offsets in force before the last setting, oldest first, each from its `set_at` on. The
+    // two fields above are the last one.
+    struct Earlier {
+        Millis pump_to_bench_offset{0};
+        BenchTime set_at{};
+    };
+    std::vector<Earlier> earlier;
+
+    // Bench time of a pump time, with the offset in force when the event was received. An event
+    // stamped just before a setting but read just after it still carries the old clock: when the
+    // offset in force puts it before that setting, or later than it was received, the previous
+    // offset is used if that one fits (both allow the read latency).
+    BenchTime to_bench(double pump_t, BenchTime received) const;
+    // The same for a pump time read with no arrival time (one clock setting only).
     BenchTime to_bench(double pump_t) const;
-    // How far a pump time mapped to bench time near `t` may be off.
+    // How far a pump time mapped to bench time near `t` may be off: the drift since the setting
+    // in force at `t`.
     Millis uncertainty_at(BenchTime t) const;
 };
 

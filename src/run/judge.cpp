@@ -174,14 +174,22 @@ verify::IecParams iec_params(const scenario::Scenario& sc, const scenario::Accur
 std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const RecordedRun& run) {
     std::vector<verify::CheckResult> out;
     const auto plan = scenario::expand(sc, run.times);
-    // The pump clock was set (or first read) at the run's start, or at its last set_clock step:
-    // the mapping's uncertainty grows with the drift allowed since then (clock.drift's too).
-    BenchTime clock_set_at = run.times.start;
-    for (std::size_t i = 0; i < run.times.steps.size() && i < sc.steps.size(); ++i)
-        if (run.times.steps[i].pump_offset && run.times.steps[i].at) clock_set_at = *run.times.steps[i].at;
+    // The pump clock was read at the run's start and set at each set_clock step: an event is
+    // mapped with the offset in force when it came, and the mapping's uncertainty grows with the
+    // drift allowed since that setting (clock.drift's, since the last one, too).
     verify::PumpClockMapping clock;
+    clock.pump_to_bench_offset = -run.times.initial_pump_offset;
+    clock.set_at = run.times.start;
+    for (std::size_t i = 0; i < run.times.steps.size() && i < sc.steps.size(); ++i) {
+        const auto& step = run.times.steps[i];
+        if (!step.pump_offset || !step.at) continue;
+        clock.earlier.push_back({clock.pump_to_bench_offset, *clock.set_at});
+        clock.pump_to_bench_offset = -*step.pump_offset;
+        clock.set_at = *step.at;
+    }
+    // The last setting is the run's offset (a schema-0 record may hold only that one).
     clock.pump_to_bench_offset = -run.pump_offset;
-    clock.set_at = clock_set_at;
+    const BenchTime clock_set_at = *clock.set_at;
     // Events were read until the run's end when it completed: a window closed by then has
     // passed, even if the last meter sample came a little earlier.
     const BenchTime events_until = run.complete ? std::max(run.last_data, run.times.end) : run.last_data;

@@ -64,7 +64,7 @@ CheckResult check_expected_event(std::span<const PumpEventRecord> events,
     std::string first;
     for (const auto& e : dedupe_events(events)) {
         if (e.type != x.type || !values_match(e, x.values)) continue;
-        const auto t = clock.to_bench(e.pump_t);
+        const auto t = clock.to_bench(e.pump_t, e.bench_t);
         // The pump stamps an event with its own clock, mapped to bench time through an offset
         // read to the millisecond and a clock that may drift: an event caused by a command can
         // map a few ms before the command's bench time. Allow the mapping's uncertainty (the one
@@ -110,7 +110,7 @@ CheckResult check_no_unexpected_alarms(std::span<const PumpEventRecord> events,
         if (state == e.values.end() || state->second != "SET") continue;
         auto code_it = e.values.find("code");
         const std::string code = code_it == e.values.end() ? "" : code_it->second;
-        const auto t = p.clock.to_bench(e.pump_t);
+        const auto t = p.clock.to_bench(e.pump_t, e.bench_t);
         const bool allowed = std::any_of(p.allowed.begin(), p.allowed.end(), [&](const AllowedAlarm& a) {
             return a.code == code && (!a.from || t >= *a.from) && (!a.until || t <= *a.until);
         });
@@ -148,7 +148,7 @@ CheckResult check_change_time_event(std::span<const PumpEventRecord> events,
         if (e.type != "STEP") continue;
         auto it = e.values.find("step");
         if (it == e.values.end() || it->second != want) continue;
-        const Millis d = p.clock.to_bench(e.pump_t) - change.expected_at;
+        const Millis d = p.clock.to_bench(e.pump_t, e.bench_t) - change.expected_at;
         const Millis ad = d < Millis{0} ? -d : d;
         if (ad > p.search) continue;
         if (!best || ad < (*best < Millis{0} ? -*best : *best)) {

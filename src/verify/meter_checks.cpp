@@ -380,7 +380,7 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
     const PumpEventRecord* start_ev = nullptr;
     Millis best{Millis::max()};
     for (const auto& ev : starts) {
-        const auto d = p.clock.to_bench(ev.pump_t) - s;
+        const auto d = p.clock.to_bench(ev.pump_t, ev.bench_t) - s;
         const auto ad = d < Millis{0} ? -d : d;
         if (ad <= p.event_search && ad < best) {
             best = ad;
@@ -399,7 +399,7 @@ std::vector<CheckResult> check_bolus(std::span<const Sample> samples,
         r.tolerance = "+-" + num(seconds(allowed), 1) + " s (clock mapping: read latency + drift since set)";
         r.tolerance_source = internal::source::kClock;
         if (start_ev) {
-            r.measured = seconds(p.clock.to_bench(start_ev->pump_t) - s);
+            r.measured = seconds(p.clock.to_bench(start_ev->pump_t, start_ev->bench_t) - s);
             judge(r);
             r.detail = "BOLUS_START n=" + std::to_string(start_ev->n) + " against the expected start";
         } else if (could_have_more) {

@@ -139,7 +139,7 @@ CheckResult check_bolus_count(std::span<const PumpEventRecord> events, std::span
     for (const auto& pc : planned) want[pc.kind] += pc.count;
     for (const auto& e : dedupe_events(events)) {
         if (e.type != "BOLUS_START") continue;
-        const BenchTime t = p.clock.to_bench(e.pump_t);
+        const BenchTime t = p.clock.to_bench(e.pump_t, e.bench_t);
         if (t < p.from - p.clock.uncertainty_at(p.from) || t > p.to + p.clock.uncertainty_at(p.to)) continue;
         auto it = e.values.find("kind");
         seen[it == e.values.end() ? std::string("?") : it->second] += 1;
@@ -177,7 +177,7 @@ CheckResult check_priming_report(std::span<const PumpEventRecord> events, const 
     const BenchTime search_end = x.end + Millis{3'600'000};
     for (const auto& e : dedupe_events(events)) {
         if (e.type != "PRIME_END") continue;
-        const BenchTime t = clock.to_bench(e.pump_t);
+        const BenchTime t = clock.to_bench(e.pump_t, e.bench_t);
         if (t < x.start || t > search_end) continue;
         auto it = e.values.find("vol_ml");
         if (it == e.values.end()) continue;

@@ -27,10 +27,8 @@ namespace {
 
 nlohmann::json intended_table() { return nlohmann::json::parse(read_file(kSource + "/tests/integration/defects_intended.json")); }
 
-// A library scenario by name (functions/, eol/ or long/), or "pending/NAME": one kept out of the
-// library (tests/data/scenarios_pending, defects_intended.json says why).
+// A library scenario by name (functions/, eol/ or long/).
 std::string scenario_file(const std::string& name) {
-    if (name.starts_with("pending/")) return kSource + "/tests/data/scenarios_pending/" + name.substr(8) + ".json";
     for (const char* folder : {"functions", "eol", "long"}) {
         const std::string f = kSource + "/scenarios/" + folder + "/" + name + ".json";
         if (fs::exists(f)) return f;
@@ -80,10 +78,9 @@ void check_defect(const std::string& defect) {
     REQUIRE(table["defects"].contains(defect));
     const auto& want = table["defects"][defect];
     REQUIRE_MESSAGE(want["scenario"].is_string(), "no scenario for " << defect << ": " << want.value("pending", std::string()));
-    const std::string where = want["scenario"], check = want["check"];
-    const std::string scenario = where.starts_with("pending/") ? where.substr(8) : where;  // its name in the record
+    const std::string scenario = want["scenario"], check = want["check"];
     TempDir out;
-    std::vector<std::string> args{"--out", out.path.string(), "--defect", defect, scenario_file(where)};
+    std::vector<std::string> args{"--out", out.path.string(), "--defect", defect, scenario_file(scenario)};
     if (!want["unaffected"].is_null()) args.push_back(scenario_file(want["unaffected"]));
     const auto r = run_pumprig(args);
     INFO("defect " << defect << "\n" << r.out << r.err.substr(r.err.size() > 4000 ? r.err.size() - 4000 : 0));
@@ -220,7 +217,7 @@ TEST_CASE("defect commit_running_deferred is caught") { check_defect("commit_run
 TEST_CASE("defect ptm_limit_calendar_day is caught") { check_defect("ptm_limit_calendar_day"); }
 TEST_CASE("defect eos_keeps_running is caught") { check_defect("eos_keeps_running"); }
 TEST_CASE("defect refill_adds is caught") { check_defect("refill_adds"); }
-TEST_CASE("defect ptm_lockout_on_clock is caught (scenario pending)") { check_defect("ptm_lockout_on_clock"); }
+TEST_CASE("defect ptm_lockout_on_clock is caught") { check_defect("ptm_lockout_on_clock"); }
 
 TEST_CASE("meter zero drift is reported as a meter fault") { check_meter_fault("zero_drift=2"); }
 TEST_CASE("meter AIR bursts are reported as a meter fault") { check_meter_fault("air_bursts=20"); }
