@@ -218,7 +218,7 @@ def sweep(args):
             if not magnitudes:
                 raise SystemExit(f"study: no magnitudes for {defect} (--defect {defect}:M1,M2,... or --magnitudes)")
             for m in [float(x) for x in magnitudes.split(",")]:
-                caught = done = 0
+                caught = done = unjudged = 0
                 batches = math.ceil(args.units / args.channels)
                 for b in range(batches):
                     n = min(args.channels, args.units - b * args.channels)
@@ -228,13 +228,22 @@ def sweep(args):
                     spec = f"{defect}={m:g}"
                     for channel, _, rec in run_pumprig(args.build, rig, seed, out, [scenario], defect=spec):
                         runs += 1
+                        verdict = next((c["verdict"] for c in rec["checks"] if c["id"] == check), None)
+                        # A unit whose intended check could not be judged (INCONCLUSIVE, or a run
+                        # ended by a bench error) says nothing about detection: it is listed, not
+                        # counted as missed.
+                        if verdict not in ("PASS", "FAIL"):
+                            unjudged += 1
+                            detail = next((c.get("detail", "") for c in rec["checks"] if c["id"] == check), rec.get("error", ""))
+                            print(f"    seed {seed} {channel}: {check} {verdict or 'missing'} ({rec.get('outcome')}): {detail}", file=sys.stderr, flush=True)
+                            continue
                         done += 1
-                        if any(c["id"] == check and c["verdict"] == "FAIL" for c in rec["checks"]):
-                            caught += 1
+                        caught += verdict == "FAIL"
                 # Another scenario than the intended one: the row says which (defect@scenario).
                 label = f"{defect}@{args.scenario}" if args.scenario else defect
                 results.append((label, m, done, caught))
-                print(f"  {defect}={m:g}: {caught}/{done} caught by {check}", file=sys.stderr, flush=True)
+                print(f"  {defect}={m:g}: {caught}/{done} caught by {check}" + (f" ({unjudged} not judged, left out)" if unjudged else ""),
+                      file=sys.stderr, flush=True)
     minutes = (time.monotonic() - t0) / 60
     print("| defect | magnitude | units | caught | probability |")
     print("|---|---|---|---|---|")
