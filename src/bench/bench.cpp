@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 
 #include "core/realtime.hpp"
+#include "bench/population.hpp"
 #include "meter/profile.hpp"
 #include "transport/byte_stream.hpp"
 
@@ -59,6 +61,22 @@ std::vector<std::string> simulator_args(const RigDescription& rig, const BenchOp
     return args;
 }
 
+// Channel K's unit as the simulator's READY line gives it (unit.K.NAME=VALUE, every name of
+// the population's table); unset when a parameter is missing or not a number.
+std::optional<std::map<std::string, double>> announced_unit(const std::map<std::string, std::string>& ready, std::size_t channel_index) {
+    std::map<std::string, double> unit;
+    const std::string prefix = "unit." + std::to_string(channel_index + 1) + ".";
+    for (const auto& p : unit_params()) {
+        const auto it = ready.find(prefix + std::string(p.name));
+        if (it == ready.end()) return std::nullopt;
+        double v = 0;
+        const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+        if (ec != std::errc{} || end != it->second.data() + it->second.size()) return std::nullopt;
+        unit[std::string(p.name)] = v;
+    }
+    return unit;
+}
+
 Result<std::shared_ptr<SharedSimulator>> start_simulator(const RigDescription& rig, const BenchOptions& options) {
     const auto binary = options.sim_binary.empty() ? default_sim_binary() : options.sim_binary;
     auto sim = SimProcess::start(binary.string(), simulator_args(rig, options));
@@ -103,6 +121,7 @@ Result<std::unique_ptr<Bench>> Bench::open_channel(const RigDescription& rig, co
 
     if (sim) {
         b->sim_ = sim;
+        b->simulated_unit_ = announced_unit(sim->ready(), rig.channel_index);
         // The simulator names each channel's links pump.K, meter.K, meter_tcp.K (K from 1);
         // a single-channel simulator pump, meter, meter_tcp.
         const std::string k = sim->ready().count("channels") && sim->ready().count("pump.1") ? "." + std::to_string(rig.channel_index + 1) : "";
@@ -144,19 +163,18 @@ Result<std::unique_ptr<Bench>> Bench::open_channel(const RigDescription& rig, co
 
     // Pump link.
     b->pump_link_ = pump_link;
-    auto stream = b->open_pump_stream();
-    if (!stream) return fail(stream.error().kind, "pump link: " + stream.error().describe());
+    b->pump_trace_ = options.pump_trace;
+    if (options.channel_pump_trace)
+        b->pump_trace_ = [f = options.channel_pump_trace, i = rig.channel_index](pump::TraceKind kind, std::string_view bytes) { f(i, kind, bytes); };
+    auto link = b->open_pump_link();
+    if (!link) return fail(link.error().kind, "pump link: " + link.error().describe());
     pump::DriverOptions dopt;
     dopt.response_timeout = Millis{pump_link.response_timeout_ms};
     dopt.retries = pump_link.retries;
     dopt.seed = options.seed + rig.channel_index * 1000003ULL;  // channels start at different SEQs
     dopt.clock = b->clock_.get();
-    dopt.trace = options.pump_trace;
-    if (options.channel_pump_trace)
-        dopt.trace = [f = options.channel_pump_trace, i = rig.channel_index](bool to_device, std::string_view bytes) { f(i, to_device, bytes); };
-    auto probe = std::make_unique<ProbeStream>(std::move(*stream), b->clock_.get());
-    b->probes_ = probe.get();
-    b->pump_ = std::make_unique<pump::PumpDriver>(std::move(probe), dopt);
+    dopt.secrets = b->secrets_;
+    b->pump_ = std::make_unique<pump::PumpDriver>(std::move(*link), dopt);
     Bench* self = b.get();
     b->pump_->set_wait_hook([self](Millis d) { (void)self->wait_until(self->clock().now() + d); });
 
@@ -191,6 +209,16 @@ Result<std::unique_ptr<transport::ByteStream>> Bench::open_pump_stream() const {
     return fail(ErrorKind::BadInput, "no pump link backend");
 }
 
+Result<std::unique_ptr<ProbeStream>> Bench::open_pump_link() {
+    auto stream = open_pump_stream();
+    if (!stream) return std::unexpected(stream.error());
+    auto traced = std::make_unique<pump::TracedLink>(std::move(*stream), pump_trace_, secrets_);
+    auto note = [t = traced.get()](std::string_view text) { t->note(text); };  // owned by the probe below
+    auto probe = std::make_unique<ProbeStream>(std::move(traced), clock_.get(), note);
+    probes_ = probe.get();
+    return probe;
+}
+
 Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
     // A simulator that ended took the bench with it: no link will come back.
     if (auto gone = simulator_gone()) return std::unexpected(*gone);
@@ -206,15 +234,13 @@ Result<pump::PumpIdentity> Bench::reconnect_pump(int attempts) {
             pause = std::min(pause * 2, std::chrono::seconds(30));
         }
         if (auto gone = simulator_gone()) return std::unexpected(*gone);
-        auto stream = open_pump_stream();
-        if (!stream) {
-            last = stream.error();
+        // A new link gets a new probe; a probe under way on the old one is given up.
+        auto link = open_pump_link();
+        if (!link) {
+            last = link.error();
             continue;
         }
-        // A new link gets a new probe; a probe under way on the old one is given up.
-        auto probe = std::make_unique<ProbeStream>(std::move(*stream), clock_.get());
-        probes_ = probe.get();
-        pump_->replace_link(std::move(probe));
+        pump_->replace_link(std::move(*link));
         auto id = authenticate_pump();
         if (id) return id;
         last = id.error();

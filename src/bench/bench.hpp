@@ -4,6 +4,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,10 +23,11 @@ struct BenchOptions {
     std::uint64_t seed = 1;                 // simulator seed and the pump driver's first SEQ
     std::filesystem::path sim_binary;       // default: pumprig-sim beside this executable
     std::vector<std::string> sim_extra_args;
-    // Wire trace of the pump link (bytes, secrets redacted) and of the meter link.
-    std::function<void(bool to_device, std::string_view bytes)> pump_trace;
+    // Wire trace of the pump link, tapped at the link (pump::TracedLink): the bytes written and
+    // read (AUTH mac redacted), and pumprig's own notes (the probes) apart from them.
+    pump::TraceSink pump_trace;
     // The same for a bench of several channels: told which channel (index) the bytes are on.
-    std::function<void(std::size_t channel, bool to_device, std::string_view bytes)> channel_pump_trace;
+    std::function<void(std::size_t channel, pump::TraceKind kind, std::string_view bytes)> channel_pump_trace;
 };
 
 // What pumprig could do to leave the pump safe at the end of a run.
@@ -77,6 +79,9 @@ public:
     pump::PumpDriver& pump() { return *pump_; }
     meter::MeterDriver& meter() { return *meter_; }
     SharedSimulator* simulator() { return sim_.get(); }
+    // A simulated bench: the unit of the population this channel plays, as the simulator's
+    // READY line announced it (unit.K.NAME=VALUE, bench/population.hpp's names); else unset.
+    const std::optional<std::map<std::string, double>>& simulated_unit() const { return simulated_unit_; }
     // The retry and resend probes on the pump link (probe_stream.hpp); pass-through unless armed.
     ProbeStream* probes() { return probes_; }
 
@@ -108,15 +113,20 @@ private:
     static Result<std::unique_ptr<Bench>> open_channel(const RigDescription& channel_rig, const BenchOptions& options,
                                                        std::shared_ptr<SharedSimulator> sim);
     Result<std::unique_ptr<transport::ByteStream>> open_pump_stream() const;
+    // The pump link as the driver gets it: the transport, traced (TracedLink), under the probes.
+    Result<std::unique_ptr<ProbeStream>> open_pump_link();
     RigDescription rig_;
     PumpLinkConfig pump_link_;  // the link as opened (simulator ports filled in)
     std::shared_ptr<SharedSimulator> sim_;
+    std::optional<std::map<std::string, double>> simulated_unit_;
     std::unique_ptr<Clock> clock_;
     bool virtual_time_ = false;
     WallClock* wall_clock_ = nullptr;
     std::unique_ptr<pump::PumpDriver> pump_;
     std::unique_ptr<meter::MeterDriver> meter_;
     ProbeStream* probes_ = nullptr;  // owned by the pump driver's link
+    pump::TraceSink pump_trace_;
+    std::shared_ptr<pump::SecretScrubber> secrets_ = std::make_shared<pump::SecretScrubber>();  // the driver's and the trace's
 };
 
 // A pump key as the rig says to find it: its environment variable, else its file, else the

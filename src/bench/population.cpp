@@ -45,9 +45,10 @@ std::optional<UnitParam> unit_param_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-std::string UnitValues::describe() const {
+std::string UnitValues::describe(std::string_view key_prefix) const {
     std::string s;
-    for (const auto& p : kParams) s += (s.empty() ? "" : " ") + std::string(p.name) + "=" + number_text((*this)[p.param]);
+    for (const auto& p : kParams)
+        s += (s.empty() ? "" : " ") + std::string(key_prefix) + std::string(p.name) + "=" + number_text((*this)[p.param]);
     return s;
 }
 

@@ -47,7 +47,9 @@ struct UnitValues {
     double operator[](UnitParam p) const { return v[static_cast<std::size_t>(p)]; }
     double& operator[](UnitParam p) { return v[static_cast<std::size_t>(p)]; }
     bool meter_total_noise = false;  // off in the exact world
-    std::string describe() const;    // "delivery_error_pct=-3.21 stroke_jitter_ms=..." (for logs)
+    // "delivery_error_pct=-3.21 stroke_jitter_ms=..." (for logs), each name after `key_prefix`
+    // (pumprig-sim's READY line: "unit.1.delivery_error_pct=-3.21 ..."). Numbers round-trip.
+    std::string describe(std::string_view key_prefix = {}) const;
 };
 
 using UnitPins = std::vector<std::pair<std::string, double>>;

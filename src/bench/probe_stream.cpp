@@ -22,8 +22,9 @@ std::string seconds_text(Millis d) {
 
 }  // namespace
 
-ProbeStream::ProbeStream(std::unique_ptr<transport::ByteStream> inner, const Clock* clock)
-    : inner_(std::move(inner)), clock_(clock) {}
+ProbeStream::ProbeStream(std::unique_ptr<transport::ByteStream> inner, const Clock* clock,
+                         std::function<void(std::string_view)> note)
+    : inner_(std::move(inner)), clock_(clock), note_(std::move(note)) {}
 
 Result<void> ProbeStream::write(std::string_view bytes) {
     if (!retry_armed_ && !held_) return inner_->write(bytes);
@@ -40,6 +41,8 @@ Result<void> ProbeStream::write(std::string_view bytes) {
             // Held back: answered here, so the pump does not hear of it and must send it again.
             local_replies_ += pump::codec::encode_frame(seq + ",OK");
             swallowed = true;
+            note("probe.resend: EVACK n=" + std::to_string(held_->n) + " (SEQ " + seq + ") held back, not sent; answered " +
+                 seq + ",OK to the driver by pumprig, not by the pump");
             continue;
         }
         if (retry_armed_ && (verb == "BOLUS" || verb == "PTM")) {
@@ -93,7 +96,7 @@ void ProbeStream::observe_incoming(const std::string& bytes) {
 Result<void> ProbeStream::do_retry(std::string& out) {
     const std::string first = std::exchange(retry_first_answer_, {});
     const std::string seq = first.substr(0, first.find(','));
-    if (auto w = inner_->write(pump::codec::encode_frame(retry_body_)); !w) return w;
+    if (auto w = resend_request(); !w) return w;
     int busy_left = 5;
     record::CommandRecord c;
     c.bench_t = retry_at_;
@@ -116,11 +119,12 @@ Result<void> ProbeStream::do_retry(std::string& out) {
                 if (is_busy(line->body) && busy_left-- > 0) {
                     // "Try again after 1 s": the same frame again, as any retry.
                     std::this_thread::sleep_for(std::chrono::seconds(1));
-                    if (auto w = inner_->write(pump::codec::encode_frame(retry_body_)); !w) return w;
+                    if (auto w = resend_request(); !w) return w;
                     continue;
                 }
                 c.answer = record::Answer::parse(line->body);
                 answered = true;
+                note("probe.retry: the answer to the repeated SEQ " + seq + " kept from the driver (it has its answer)");
                 continue;
             }
             const std::string frame = pump::codec::encode_frame(line->body);
@@ -130,6 +134,11 @@ Result<void> ProbeStream::do_retry(std::string& out) {
     }
     records_.push_back(c);  // still none: the pump did not answer the repeated request
     return {};
+}
+
+Result<void> ProbeStream::resend_request() {
+    note("probe.retry: " + retry_body_ + " sent again byte for byte by pumprig, as after a lost answer");
+    return inner_->write(pump::codec::encode_frame(retry_body_));
 }
 
 Result<std::string> ProbeStream::read_some(std::chrono::milliseconds timeout) {

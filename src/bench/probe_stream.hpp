@@ -7,7 +7,10 @@
 //   10 s.
 // A ByteStream between the pump driver and the link, so neither the driver nor the pump knows.
 // Each probe gives one record, judged like a command answer ("probe.retry.N", "probe.resend.N").
+// The wire trace is tapped below it (pump::TracedLink): the held EVACK and the answer given here
+// are not in it, the re-sent request is; what the probe did is told through `note` instead.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,7 +25,9 @@ namespace pumprig::bench {
 
 class ProbeStream : public transport::ByteStream {
 public:
-    ProbeStream(std::unique_ptr<transport::ByteStream> inner, const Clock* clock);
+    // `note` gets what the probe did on the link, in words (the trace's notes); may be empty.
+    ProbeStream(std::unique_ptr<transport::ByteStream> inner, const Clock* clock,
+                std::function<void(std::string_view)> note = {});
 
     void arm_retry() { retry_armed_ = true; }
     void arm_resend() { resend_armed_ = true; }
@@ -44,8 +49,14 @@ private:
     void observe_incoming(const std::string& bytes);
     Result<void> do_retry(std::string& out);
 
+    void note(const std::string& text) const {
+        if (note_) note_(text);
+    }
+    Result<void> resend_request();
+
     std::unique_ptr<transport::ByteStream> inner_;
     const Clock* clock_;
+    std::function<void(std::string_view)> note_;
     pump::codec::FrameDecoder in_watch_;
     std::string local_replies_;  // answers given here (held EVACKs), for the next read
 

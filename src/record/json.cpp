@@ -247,6 +247,11 @@ nlohmann::json to_json(const RunRecord& r) {
     j["pump_offset_ms"] = r.pump_offset.count();
     j["line_tau_ms"] = r.line_tau.count();
     j["line_tau_uncertainty"] = r.line_tau_uncertainty;
+    if (r.simulated_unit) {
+        json unit = json::object();
+        for (const auto& [name, value] : *r.simulated_unit) unit[name] = number(value);
+        j["simulated_unit"] = unit;
+    }
     json steps = json::array();
     for (const auto& s : r.steps)
         steps.push_back({{"index", s.index}, {"do", s.action}, {"label", s.label}, {"at_ms", opt(s.at)}, {"answer", opt(s.answer)},
@@ -357,6 +362,16 @@ Result<RunRecord> run_record_from_json(const json& j, std::string_view where) {
         r.line_tau = opt_ms(j, "line_tau_ms").value_or(Millis{0});
         at = "/line_tau_uncertainty";
         if (auto u = j.find("line_tau_uncertainty"); u != j.end() && u->is_number()) r.line_tau_uncertainty = u->get<double>();
+        at = "/simulated_unit";
+        if (auto u = j.find("simulated_unit"); u != j.end() && !u->is_null()) {
+            if (!u->is_object()) throw std::invalid_argument("expected an object of numbers by parameter name");
+            std::map<std::string, double> unit;
+            for (const auto& [name, value] : u->items()) {
+                if (!value.is_number()) throw std::invalid_argument(name + ": expected a number");
+                unit[name] = value.get<double>();
+            }
+            r.simulated_unit = std::move(unit);
+        }
         at = "/steps";
         if (j.contains("steps") && j.at("steps").is_array())
             for (const auto& s : j.at("steps")) {

@@ -70,7 +70,9 @@ void RunRecorder::status(const PumpStatusRecord& s) { std::fprintf(statuses_, "%
 
 void RunRecorder::command(const CommandRecord& c) { std::fprintf(commands_, "%s\n", nlohmann::json(c).dump().c_str()); }
 
-void RunRecorder::trace(BenchTime t, std::string_view link, bool to_device, std::string_view bytes) {
+namespace {
+
+void write_trace_line(std::FILE* f, BenchTime t, std::string_view link, std::string_view mark, std::string_view bytes) {
     std::string esc;
     for (unsigned char c : bytes) {
         if (c == '\r') esc += "\\r";
@@ -82,8 +84,16 @@ void RunRecorder::trace(BenchTime t, std::string_view link, bool to_device, std:
             esc += b;
         } else esc += static_cast<char>(c);
     }
-    std::fprintf(trace_, "%s %s %s %s\n", iso_time(t).c_str(), std::string(link).c_str(), to_device ? ">" : "<", esc.c_str());
+    std::fprintf(f, "%s %s %s %s\n", iso_time(t).c_str(), std::string(link).c_str(), std::string(mark).c_str(), esc.c_str());
 }
+
+}  // namespace
+
+void RunRecorder::trace(BenchTime t, std::string_view link, bool to_device, std::string_view bytes) {
+    write_trace_line(trace_, t, link, to_device ? ">" : "<", bytes);
+}
+
+void RunRecorder::trace_note(BenchTime t, std::string_view link, std::string_view text) { write_trace_line(trace_, t, link, "#", text); }
 
 void RunRecorder::commit(BenchTime horizon) {
     for (std::FILE* f : {samples_, events_, statuses_, commands_, trace_})

@@ -4,7 +4,7 @@
 //   events.jsonl    every pump event line as received (duplicates included)
 //   statuses.jsonl  every STATUS answer, with the bench time it was read
 //   commands.jsonl  every scenario command and its answer
-//   trace.log       time-stamped bytes of the pump link (AUTH mac redacted) and meter readings
+//   trace.log       time-stamped bytes of the pump link (AUTH mac redacted), and pumprig's notes
 //   horizon.txt     the bench time before which every file above is complete
 // What belongs together is flushed together: commit(horizon) writes every file out, then the
 // horizon, so a run killed at any instant leaves files that agree up to the last horizon
@@ -37,8 +37,11 @@ public:
     void event(const PumpEventRecord& e);
     void status(const PumpStatusRecord& s);
     void command(const CommandRecord& c);
-    // Wire trace: link is "pump" or "meter"; bytes are escaped (\r, \n, \xNN).
+    // Wire trace: link is "pump" or "meter"; bytes are escaped (\r, \n, \xNN). A line of
+    // "TIME LINK > BYTES" (to the device) or "TIME LINK < BYTES" (from it) holds only bytes that
+    // crossed the link; pumprig's own notes are "TIME LINK # TEXT" (trace_note, docs/record.md).
     void trace(BenchTime t, std::string_view link, bool to_device, std::string_view bytes);
+    void trace_note(BenchTime t, std::string_view link, std::string_view text);
     // Everything recorded so far is written out, then horizon.txt says the files are complete
     // before `horizon` (nothing recorded later may carry an earlier bench time).
     void commit(BenchTime horizon);

@@ -4,6 +4,7 @@
 // and third-party readers (docs/record.md, docs/record.schema.json).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -124,6 +125,10 @@ struct RunRecord {
     // The rig's uncertainty on that constant, as a fraction: the real line's is tau x (1 +- it).
     // Records before it was recorded read 0.5 (the figure the meter timing checks always used).
     double line_tau_uncertainty = 0.5;
+    // A simulated bench only: the unit of the population its channel played, as pumprig-sim
+    // announced it (docs/simulator.md, "A realistic bench"): value by parameter name, the name
+    // ending in its unit (delivery_error_pct, clock_ppm, ...). Unset on a real bench.
+    std::optional<std::map<std::string, double>> simulated_unit;
     std::vector<StepRecord> steps;
     std::vector<Gap> gaps;
     // Every data file is complete before this bench time (horizon.txt while the run goes on).

@@ -336,6 +336,12 @@ std::string render_run_html(const RunView& v) {
     if (r.safe_stop)
         h += row("Pump left", r.safe_stop->confirmed_stopped ? "stopped (confirmed)" : "NOT confirmed stopped: " + esc(r.safe_stop->detail));
     h += "</table>\n";
+    if (r.simulated_unit) {
+        // Which unit of the population the simulator played: a FAIL is read against its errors.
+        h += "<h3>Simulated unit</h3>\n<table class=\"meta\" id=\"simulated-unit\">\n";
+        for (const auto& [name, value] : *r.simulated_unit) h += row(esc(name), format_number(value));
+        h += "</table>\n";
+    }
 
     h += "<h2>Pump events</h2>\n";
     if (v.events.empty()) {

@@ -260,7 +260,7 @@ Result<void> Runner::sample_once() {
         // A missing reading is a gap in the record, judged by the checks (INCONCLUSIVE), not
         // a reason to stop the run.
         log("meter: " + r.error().describe());
-        rec_.trace(t, "meter", false, "read failed: " + r.error().describe());
+        rec_.trace_note(t, "meter", "read failed: " + r.error().describe());
         return {};
     }
     const verify::Sample s = to_sample(t, *r, tracker_.update(*r));
@@ -661,6 +661,7 @@ RunResult Runner::run() {
     header_.start = data_.times.start;
     header_.line_tau = data_.line_tau;
     header_.line_tau_uncertainty = data_.line_tau_uncertainty;
+    header_.simulated_unit = b_.simulated_unit();
     header_.initial_pump_offset = data_.times.initial_pump_offset;
     // The record stands alone: the scenario and the rig as run are copied beside it, so that
     // `pumprig report` can re-judge the run even after the files changed.

@@ -34,8 +34,10 @@ using record::to_string;
 struct TraceRelay {
     record::RunRecorder* recorder = nullptr;
     const Clock* clock = nullptr;
-    void operator()(bool to_device, std::string_view bytes) const {
-        if (recorder && clock) recorder->trace(clock->now(), "pump", to_device, bytes);
+    void operator()(pump::TraceKind kind, std::string_view bytes) const {
+        if (!recorder || !clock) return;
+        if (kind == pump::TraceKind::Note) recorder->trace_note(clock->now(), "pump", bytes);
+        else recorder->trace(clock->now(), "pump", kind == pump::TraceKind::Sent, bytes);
     }
 };
 

@@ -77,7 +77,7 @@ void run_suite(const bench::RigDescription& rig, const std::vector<scenario::Sce
         }
         std::vector<TraceRelay> relays(channels);
         bench::BenchOptions bo = options.bench;
-        bo.channel_pump_trace = [&relays](std::size_t i, bool to_device, std::string_view bytes) { relays[i](to_device, bytes); };
+        bo.channel_pump_trace = [&relays](std::size_t i, pump::TraceKind kind, std::string_view bytes) { relays[i](kind, bytes); };
         auto benches = bench::Bench::open_channels(*rig_for, bo);
         if (!benches) {
             not_started(sc, benches.error().message);

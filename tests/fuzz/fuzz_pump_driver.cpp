@@ -16,6 +16,7 @@
 #include "fuzz_check.hpp"
 #include "pump/codec/frame.hpp"
 #include "pump/codec/messages.hpp"
+#include "pump/driver/link_trace.hpp"
 #include "pump/driver/pump_driver.hpp"
 #include "pump/driver/pump_key.hpp"
 
@@ -100,8 +101,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     DriverOptions options;
     options.seed = 7;
     std::vector<std::string> trace;
-    options.trace = [&](bool, std::string_view bytes) { trace.emplace_back(bytes); };
-    PumpDriver driver(std::make_unique<ScriptedPump>(script), options);
+    options.secrets = std::make_shared<SecretScrubber>();
+    auto sink = [&](TraceKind, std::string_view bytes) { trace.emplace_back(bytes); };
+    PumpDriver driver(std::make_unique<TracedLink>(std::make_unique<ScriptedPump>(script), sink, options.secrets), options);
     driver.set_wait_hook([](Millis) {});  // bench time passes instantly here
 
     // A made-up key (not the ICD's test key): only its mac matters, to look for leaks.

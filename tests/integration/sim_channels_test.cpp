@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/population.hpp"
 #include "bench/sim_process.hpp"
 #include "meter/meter_driver.hpp"
 #include "meter/profile.hpp"
@@ -375,7 +376,9 @@ TEST_CASE("sim channels: one channel keeps the READY line of before, plus channe
         kv[word.substr(0, eq)] = word.substr(eq + 1);
         pos = end == std::string::npos ? 0 : end + 1;
     }
-    CHECK(keys == std::vector<std::string>{"pump", "meter", "meter_tcp", "clock_ms", "mode", "channels", "pump.1", "meter.1", "meter_tcp.1"});
+    std::vector<std::string> expected_keys{"pump", "meter", "meter_tcp", "clock_ms", "mode", "channels", "pump.1", "meter.1", "meter_tcp.1"};
+    for (const auto& p : bench::unit_params()) expected_keys.push_back("unit.1." + std::string(p.name));  // the unit played, last
+    CHECK(keys == expected_keys);
     CHECK(kv["channels"] == "1");
     CHECK(kv["pump.1"] == kv["pump"]);
     CHECK(kv["meter.1"] == kv["meter"]);

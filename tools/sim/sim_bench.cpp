@@ -491,6 +491,9 @@ std::string SimBench::ready_line() const {
         const std::string k = std::to_string(c->number());
         s += " pump." + k + "=" + c->pump_path() + " meter." + k + "=" + c->meter_path() + " meter_tcp." + k + "=" + c->meter_tcp();
     }
+    // The unit each channel plays, for the run record (after the links: readers of the keys
+    // above are not disturbed).
+    for (const auto& c : channels_) s += " " + c->unit().describe("unit." + std::to_string(c->number()) + ".");
     return s;
 }
 

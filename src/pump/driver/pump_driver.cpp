@@ -15,8 +15,7 @@ using codec::Response;
 
 constexpr Millis kBusyBackoff{1000};   // ICD section 10: BUSY, "try again after 1 s"
 constexpr std::size_t kReceivedKept = 600;  // characters of received text kept in an error
-constexpr int kMaxAcksPerFlush = 256;
-constexpr std::size_t kMacDigits = 64;  // an AUTH mac: HMAC-SHA256 in hexadecimal  // the pump keeps 64 unacknowledged events: ample
+constexpr int kMaxAcksPerFlush = 256;  // the pump keeps 64 unacknowledged events: ample
 
 // Received bytes as they can be shown in a log line: printable ASCII kept, the rest escaped.
 void append_printable(std::string& out, std::string_view bytes) {
@@ -158,6 +157,7 @@ void PumpDriver::replace_link(std::unique_ptr<transport::ByteStream> link) {
 PumpDriver::PumpDriver(std::unique_ptr<transport::ByteStream> link, DriverOptions options)
     : link_(std::move(link)), options_(std::move(options)) {
     if (!link_) throw std::invalid_argument("PumpDriver needs a byte stream");
+    if (!options_.secrets) options_.secrets = std::make_shared<SecretScrubber>();
     if (options_.first_seq) {
         if (*options_.first_seq < 1 || *options_.first_seq > codec::kMaxSeq)
             throw std::invalid_argument("DriverOptions::first_seq must be 1 to 65535");
@@ -196,39 +196,11 @@ Result<bool> PumpDriver::read_into_decoder(Millis wait, const std::string& sent,
         return std::unexpected(std::move(e));
     }
     if (chunk->empty()) return false;
-    trace_received(*chunk);
     append_printable(received, *chunk);
     scrub(received);
     decoder_.feed(*chunk);
     sync_decoder_discards();
     return true;
-}
-
-void PumpDriver::scrub(std::string& text) const {
-    for (const auto& mac : macs_) {
-        auto same = [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b)); };
-        for (auto at = std::search(text.begin(), text.end(), mac.begin(), mac.end(), same); at != text.end();
-             at = std::search(text.begin(), text.end(), mac.begin(), mac.end(), same)) {
-            const auto pos = static_cast<std::size_t>(at - text.begin());
-            text.replace(pos, mac.size(), "<redacted>");
-        }
-    }
-    // Any other run of exactly 64 hexadecimal digits reads as a mac too (one a pump computed
-    // itself, before pumprig did): no field of the ICD has that shape (a nonce has 16).
-    auto hex = [&text](std::size_t k) { return std::isxdigit(static_cast<unsigned char>(text[k])) != 0; };
-    for (std::size_t i = 0; i < text.size();) {
-        if (!hex(i)) {
-            ++i;
-            continue;
-        }
-        std::size_t end = i;
-        while (end < text.size() && hex(end)) ++end;
-        if (end - i == kMacDigits) {
-            text.replace(i, kMacDigits, "<redacted>");
-            end = i + std::string_view("<redacted>").size();
-        }
-        i = end;
-    }
 }
 
 std::optional<codec::DecodedLine> PumpDriver::next_line() {
@@ -238,25 +210,6 @@ std::optional<codec::DecodedLine> PumpDriver::next_line() {
         scrub(line->raw);
     }
     return line;
-}
-
-void PumpDriver::trace_received(std::string_view chunk, bool flush) {
-    if (!options_.trace) return;
-    // A mac may arrive split over two reads: a trailing run of hexadecimal digits (up to a mac's
-    // length) waits for the next read, or the next write, before it is traced, scrubbed.
-    trace_pending_ += chunk;
-    std::size_t keep = 0;
-    if (!flush) {
-        while (keep < trace_pending_.size() && keep < kMacDigits &&
-               std::isxdigit(static_cast<unsigned char>(trace_pending_[trace_pending_.size() - 1 - keep])))
-            ++keep;
-    }
-    if (keep < trace_pending_.size()) {
-        std::string ready = trace_pending_.substr(0, trace_pending_.size() - keep);
-        trace_pending_.erase(0, ready.size());
-        scrub(ready);
-        options_.trace(false, ready);
-    }
 }
 
 bool PumpDriver::handle_event(const codec::Event& event) {
@@ -319,10 +272,6 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
             e.sent = sent;
             e.received = received;
             return std::unexpected(std::move(e));
-        }
-        if (options_.trace) {
-            trace_received({}, true);  // what came before this write, in order
-            options_.trace(true, codec::redact(frame));
         }
         const auto deadline = steady::now() + options_.response_timeout;
 
@@ -554,8 +503,7 @@ Result<PumpIdentity> PumpDriver::authenticate(const PumpKey& key) {
     Fields args;
     std::string mac = auth_mac(key, id->nonce, id->serial);
     // Kept to be scrubbed from whatever the pump sends back (an echo must not leak it).
-    if (macs_.size() >= 4) macs_.erase(macs_.begin());
-    macs_.push_back(mac);
+    options_.secrets->remember(mac);
     args.values.emplace_back("mac", std::move(mac));
     auto r = call_ok("AUTH", std::move(args));
     if (!r) return std::unexpected(r.error());

@@ -22,6 +22,7 @@
 #include "pump/codec/fields.hpp"
 #include "pump/codec/frame.hpp"
 #include "pump/codec/messages.hpp"
+#include "pump/driver/link_trace.hpp"
 #include "pump/driver/pump_key.hpp"
 #include "transport/byte_stream.hpp"
 
@@ -47,8 +48,9 @@ struct DriverOptions {
     std::optional<std::uint32_t> first_seq;
     // Bench clock used to stamp events on receipt; may be null (events are then unstamped).
     const Clock* clock = nullptr;
-    // Every chunk written (secrets already redacted) and read, for the wire trace.
-    std::function<void(bool to_device, std::string_view bytes)> trace;
+    // The AUTH macs this driver sends, scrubbed from its received text and errors; shared with
+    // the link's wire trace (TracedLink, link_trace.hpp). Null: the driver's own.
+    std::shared_ptr<SecretScrubber> secrets;
     // After RESET: bench time allowed for the BOOT event (the ICD says 2 s; 0.5 s margin),
     // waited in slices through the wait hook, each followed by a short wall-time read.
     Millis boot_bench_wait{2500};
@@ -216,10 +218,9 @@ private:
     // Events are handled wherever they arrive; returns true for a BOOT event.
     bool handle_event(const codec::Event& event);
     // The AUTH mac is a secret: replaced by <redacted> wherever the pump sends it back, in
-    // lines (so in responses, events and errors), in received text and in the trace.
-    void scrub(std::string& text) const;
+    // lines (so in responses, events and errors) and in received text.
+    void scrub(std::string& text) const { options_.secrets->scrub(text); }
     std::optional<codec::DecodedLine> next_line();  // the decoder's next line, scrubbed
-    void trace_received(std::string_view chunk, bool flush = false);
     void sync_decoder_discards();
     std::uint32_t take_seq();
     void wait_bench(Millis d);
@@ -238,8 +239,6 @@ private:
     std::string last_sent_;
     std::string last_received_;
     std::vector<PumpEvent> new_events_;
-    std::vector<std::string> macs_;  // the AUTH macs sent on this driver (the last few)
-    std::string trace_pending_;      // received bytes held back from the trace (trace_received)
 };
 
 }  // namespace pumprig::pump

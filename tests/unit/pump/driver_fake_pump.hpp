@@ -19,6 +19,8 @@ struct FakePumpState {
     std::vector<std::string> writes;
     // Chunks the host will read, in order.
     std::deque<std::string> to_host;
+    // Every chunk the host did read, byte for byte.
+    std::vector<std::string> served;
     // After to_host runs dry: reads fail with LinkLost.
     bool hung_up = false;
     // Called for every frame the fake decodes from the host (bad-CRC frames included).
@@ -56,6 +58,7 @@ public:
         }
         std::string out = std::move(state_->to_host.front());
         state_->to_host.pop_front();
+        state_->served.push_back(out);
         return out;
     }
     void flush_input() override { state_->to_host.clear(); }

@@ -30,11 +30,14 @@ struct Rig {
         if (!options.seed) options.seed = 7;
         options.response_timeout = Millis{5};  // the fake never delays: keep failing cases short
         options.boot_slice_wall_read = Millis{0};
-        options.trace = [this](bool to_device, std::string_view bytes) {
-            trace += to_device ? ">" : "<";
+        // The wire trace as the bench taps it: at the link, sharing the driver's secrets.
+        options.secrets = std::make_shared<SecretScrubber>();
+        auto sink = [this](TraceKind kind, std::string_view bytes) {
+            trace += kind == TraceKind::Sent ? ">" : "<";
             trace += bytes;
         };
-        driver = std::make_unique<PumpDriver>(std::make_unique<FakePumpStream>(pump), options);
+        auto link = std::make_unique<TracedLink>(std::make_unique<FakePumpStream>(pump), sink, options.secrets);
+        driver = std::make_unique<PumpDriver>(std::move(link), options);
         driver->set_wait_hook([this](Millis d) { waits.push_back(d); });
     }
     // A pump that answers each request with `answer(verb)`.

@@ -215,3 +215,15 @@ TEST_CASE("the flow plot smooths over an interval chosen from the run length and
     CHECK(raw < mean);
     CHECK(mean < programmed);
 }
+
+TEST_CASE("the run report names the simulated unit played in a small table, and shows none for a real bench") {
+    auto v = small_view();
+    CHECK(render_run_html(v).find("simulated-unit") == std::string::npos);
+    v.record.simulated_unit = std::map<std::string, double>{{"clock_ppm", 37.5}, {"delivery_error_pct", -14.9}};
+    const std::string h = render_run_html(v);
+    const auto table = h.find("<table class=\"meta\" id=\"simulated-unit\">");
+    REQUIRE(table != std::string::npos);
+    const std::string rows = h.substr(table, h.find("</table>", table) - table);
+    CHECK(rows.find("<tr><th scope=\"row\">clock_ppm</th><td>37.5</td></tr>") != std::string::npos);
+    CHECK(rows.find("<tr><th scope=\"row\">delivery_error_pct</th><td>-14.9</td></tr>") != std::string::npos);
+}
