@@ -1,5 +1,6 @@
 #include "meter/meter_driver.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -145,7 +146,13 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
         if (std::exchange(flush_before_next_, false)) modbus_flush(ctx_.get());
         errno = 0;
         const int rc = call(ctx_.get());
-        if (rc >= 0) return rc;
+        if (rc >= 0) {
+            // After a retry the answer taken may be the timed-out request's, late; the retry's own
+            // answer then comes next and would be taken for the next request's (a reading one
+            // period behind, and a stale counter). Wait one response timeout for it and drop it.
+            if (attempt > 0) drop_straggler();
+            return rc;
+        }
         flush_before_next_ = true;
         const int err = errno;
         last_error = modbus_strerror(err);
@@ -165,6 +172,11 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
     return fail(ErrorKind::Timeout,
                 "no valid answer from the meter on " + describe() + " to " + what + " after " +
                     std::to_string(link_.retries + 1) + " attempts (last: " + last_error + ")");
+}
+
+void MeterDriver::drop_straggler() {
+    pollfd p{modbus_get_socket(ctx_.get()), POLLIN, 0};
+    if (p.fd >= 0 && ::poll(&p, 1, static_cast<int>(link_.response_timeout.count())) > 0) modbus_flush(ctx_.get());
 }
 
 Result<MeterReading> MeterDriver::read() {

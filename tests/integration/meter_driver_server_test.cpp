@@ -375,7 +375,7 @@ void read_request(int fd) {
 }
 
 // The answer to a read of registers 0..7 of an LF-2000 whose sample counter is `sample`.
-void write_answer(int fd, std::uint16_t sample) {
+std::vector<std::uint8_t> answer_adu(std::uint16_t sample) {
     const std::array<std::uint16_t, 8> regs{0, 0, 0, 0, 1 /* VALID */, 2000, sample, 100};
     std::vector<std::uint8_t> adu{1, 0x04, 16};
     for (auto r : regs) {
@@ -385,8 +385,20 @@ void write_answer(int fd, std::uint16_t sample) {
     const auto crc = modbus_crc(adu.data(), adu.size());
     adu.push_back(static_cast<std::uint8_t>(crc & 0xFF));
     adu.push_back(static_cast<std::uint8_t>(crc >> 8));
-    REQUIRE(::write(fd, adu.data(), adu.size()) == static_cast<ssize_t>(adu.size()));
+    return adu;
 }
+
+// Answers to read requests with these sample counters, in one write.
+void write_answers(int fd, std::initializer_list<std::uint16_t> samples) {
+    std::vector<std::uint8_t> bytes;
+    for (auto s : samples) {
+        const auto adu = answer_adu(s);
+        bytes.insert(bytes.end(), adu.begin(), adu.end());
+    }
+    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+}
+
+void write_answer(int fd, std::uint16_t sample) { write_answers(fd, {sample}); }
 
 }  // namespace
 
@@ -420,4 +432,34 @@ TEST_CASE("meter driver never takes an answer that came after its timeout for th
     CHECK(second->sample == 2);
     REQUIRE(third.has_value());
     CHECK(third->sample == 3);
+}
+
+TEST_CASE("meter driver drops the second answer when a timed-out request and its retry both answer") {
+    // The first attempt gets no answer in time, the retry goes out, then both answers arrive
+    // (the meter was slow, not deaf): the driver takes the first and must not leave the second
+    // for the next request, which would then read one period behind (seen under load as stale
+    // readings on the simulated bench).
+    itest::PtyPair pty;
+    auto link = rtu_link(pty.slave_path);
+    link.retries = 1;
+    link.response_timeout = 50ms;
+    auto driver = MeterDriver::open(link, lf2000());
+    REQUIRE(driver.has_value());
+
+    std::thread meter([&] {
+        read_request(pty.master);
+        read_request(pty.master);  // the retry: the first has timed out
+        // Both answers in one write, so they are in the buffers together.
+        write_answers(pty.master, {1, 2});
+        read_request(pty.master);
+        write_answer(pty.master, 3);
+    });
+    auto first = driver->read();
+    auto next = driver->read();
+    meter.join();
+    REQUIRE(first.has_value());
+    CHECK(first->sample == 1);
+    CHECK(driver->counters().retries == 1);
+    REQUIRE(next.has_value());
+    CHECK(next->sample == 3);
 }
