@@ -1139,11 +1139,13 @@ void library_in_parallel(const Config& cfg, std::vector<Row>& rows) {
         return;
     }
     const double speedup = sequential / parallel;
-    const std::string limit = "two cores shared by pumprig, a simulator per job and the machine's other work; "
-                              "the longest scenario (accuracy-24h) alone is a floor";
+    const std::string limit = std::string("two cores shared by pumprig, a simulator per job and the machine's other work; ") +
+                              (cfg.quick ? "a simulator's start-up per scenario" : "the longest scenario (accuracy-24h) alone is a floor");
     rows.push_back({item, "pumprig run --jobs 1 (reference): " + seq_summary, fmt("%.1f s", sequential), "1.00", "", "", limit});
-    rows.push_back({item, "pumprig run --jobs 2: " + par_summary, fmt("%.1f s", parallel), fmt("%.2fx faster", speedup),
-                    ">= 1.7x faster than --jobs 1", speedup >= 1.7 ? "met" : "MISSED", limit});
+    // The target is the library's; four short scenarios (--quick) are mostly simulator start-up.
+    const std::string target = cfg.quick ? "" : ">= 1.7x faster than --jobs 1";
+    const std::string verdict = cfg.quick ? "" : speedup >= 1.7 ? "met" : "MISSED";
+    rows.push_back({item, "pumprig run --jobs 2: " + par_summary, fmt("%.1f s", parallel), fmt("%.2fx faster", speedup), target, verdict, limit});
 }
 
 // ---------------------------------------------------------------------------------- table

@@ -28,6 +28,50 @@ fs::path only_run_dir(const fs::path& root) {
     return dirs[0];
 }
 
+// A scenario that pumps for 30 days: a run long enough to be ended by a signal.
+std::string month_long(const std::string& name) {
+    return R"({"name": ")" + name + R"(", "pump_profile": "itb-40",
+      "steps": [ {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
+                 {"do": "program", "schedule": [{"start": "00:00", "dose": "500 ug/day"}]},
+                 {"do": "start"}, {"do": "wait", "for": "30 d"} ]})";
+}
+
+// pumprig started in the background with its output discarded: its pid.
+pid_t spawn_quietly(std::vector<std::string> argv) {
+    pid_t pid = -1;
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    REQUIRE(posix_spawn(&pid, argv.at(0).c_str(), &fa, nullptr, args.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+// Waits (bounded, for the condition, not for a time) until `runs` run folders below `out` hold
+// samples of a running pump, then sends SIGTERM to pumprig: its exit code, -1 if those runs
+// never came or it did not exit.
+int terminate_once_running(pid_t pid, const fs::path& out, std::size_t runs) {
+    std::size_t running = 0;
+    for (int i = 0; i < 600 && running < runs; ++i) {
+        running = 0;
+        if (fs::exists(out)) {
+            for (const auto& e : fs::directory_iterator(out)) {
+                const auto samples = read_file(e.path() / "samples.csv");
+                running += std::count(samples.begin(), samples.end(), '\n') > 200;
+            }
+        }
+        if (running < runs) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval, not a race
+    }
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return running >= runs && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace
 
 TEST_CASE("pumprig probe identifies pump and meter on the default simulated bench") {
@@ -159,40 +203,11 @@ TEST_CASE("the scenario library passes on the simulated bench") {
 TEST_CASE("SIGTERM during a run stops the pump, confirms it and keeps what was measured") {
     TempDir tmp;
     const auto scenario = tmp.path / "long.json";
-    write_file(scenario, R"({"name": "long", "pump_profile": "itb-40",
-      "steps": [ {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
-                 {"do": "program", "schedule": [{"start": "00:00", "dose": "500 ug/day"}]},
-                 {"do": "start"}, {"do": "wait", "for": "30 d"} ]})");
+    write_file(scenario, month_long("long"));
     const auto out = tmp.path / "runs";
     // Run pumprig in the background; stop it once its record shows samples on disk.
-    pid_t pid = -1;
-    std::vector<std::string> argv{kPumprig, "run", "--out", out.string(), scenario.string()};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    REQUIRE(posix_spawn(&pid, kPumprig.c_str(), &fa, nullptr, args.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    // Wait (bounded) for the condition, not for a time: samples of the running pump on disk.
-    bool running = false;
-    for (int i = 0; i < 600 && !running; ++i) {
-        if (fs::exists(out)) {
-            for (const auto& e : fs::directory_iterator(out)) {
-                const auto samples = read_file(e.path() / "samples.csv");
-                running = std::count(samples.begin(), samples.end(), '\n') > 200;
-            }
-        }
-        if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval, not a race
-    }
-    REQUIRE(running);
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 3);
+    const pid_t pid = spawn_quietly({kPumprig, "run", "--out", out.string(), scenario.string()});
+    CHECK(terminate_once_running(pid, out, 1) == 3);
     const auto dir = only_run_dir(out);
     const auto record = nlohmann::json::parse(read_file(dir / "record.json"));
     CHECK(record["state"] == "INCOMPLETE");
@@ -395,41 +410,14 @@ TEST_CASE("SIGTERM during pumprig run --jobs 2 stops both runs, confirms both pu
     std::vector<std::string> argv{kPumprig, "run", "--jobs", "2", "--out", (tmp.path / "runs").string()};
     for (const char* name : {"long-a", "long-b", "long-c"}) {
         const auto scenario = tmp.path / (std::string(name) + ".json");
-        write_file(scenario, std::string(R"({"name": ")") + name + R"(", "pump_profile": "itb-40",
-          "steps": [ {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
-                     {"do": "program", "schedule": [{"start": "00:00", "dose": "500 ug/day"}]},
-                     {"do": "start"}, {"do": "wait", "for": "30 d"} ]})");
+        write_file(scenario, month_long(name));
         argv.push_back(scenario.string());
     }
     const auto out = tmp.path / "runs";
-    pid_t pid = -1;
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    REQUIRE(posix_spawn(&pid, kPumprig.c_str(), &fa, nullptr, args.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    // Wait (bounded) for the condition: both runs at once with samples of a running pump on disk.
-    std::size_t running = 0;
-    for (int i = 0; i < 600 && running < 2; ++i) {
-        running = 0;
-        if (fs::exists(out)) {
-            for (const auto& e : fs::directory_iterator(out)) {
-                const auto samples = read_file(e.path() / "samples.csv");
-                running += std::count(samples.begin(), samples.end(), '\n') > 200;
-            }
-        }
-        if (running < 2) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval, not a race
-    }
-    REQUIRE(running == 2);
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 3);
+    const pid_t pid = spawn_quietly(argv);
+    // Both runs at once with samples of a running pump on disk (one at a time, the first would
+    // pump for 30 days before the second began).
+    CHECK(terminate_once_running(pid, out, 2) == 3);
     const auto runs = runs_by_scenario(out);
     CHECK(runs.size() == 2);  // the third never started
     CHECK_FALSE(runs.count("long-c"));
