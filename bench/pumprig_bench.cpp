@@ -8,6 +8,8 @@
 //      in a child process so nothing else inflates its peak);
 //   5. sampling period jitter of the run engine at 10 Hz against a real-time simulator.
 //   6. the same on eight channels at once, with the CPU time per channel-hour.
+//   7. the main job's library (pumprig run scenarios/ on rig/sim.json) one scenario at a time
+//      and with --jobs 2, as a user runs it (the pumprig program).
 // Figures are ratios against baselines of the same run; nothing here is a pass/fail test.
 #include <fcntl.h>
 #include <poll.h>
@@ -80,6 +82,7 @@ struct Config {
     int analysis_days = 7;
     int jitter_seconds = 120;
     std::string sim_binary;
+    std::string pumprig_binary;  // item 7
     std::string python = "/usr/bin/python3";
     std::string source_dir = PUMPRIG_SOURCE_DIR;
     fs::path work_dir;  // temporary run folders
@@ -1099,6 +1102,52 @@ void eight_channels(const Config& cfg, std::vector<Row>& rows) {
     eight_channels_once(cfg, 50, rows);
 }
 
+// ----------------------------------------------------------------- 7. the library in parallel
+
+// Wall seconds of `pumprig run --quiet --jobs N` over `paths`, and its summary's last line; a
+// negative time when it did not end with 0 or 1 (a failed check is still a timed run).
+std::pair<double, std::string> timed_library_run(const Config& cfg, int jobs, const std::vector<std::string>& paths) {
+    std::vector<std::string> argv{cfg.pumprig_binary, "run", "--quiet", "--sim-binary", cfg.sim_binary, "--jobs", std::to_string(jobs),
+                                  "--out", (cfg.work_dir / ("library-jobs" + std::to_string(jobs))).string()};
+    argv.insert(argv.end(), paths.begin(), paths.end());
+    std::string error;
+    const auto t0 = Steady::now();
+    auto child = benchmark::ChildProcess::start(argv, error);
+    if (!child) return {-1, error};
+    std::string out;
+    const int status = child->finish(std::chrono::minutes(30), &out);
+    const double wall = seconds_since(t0);
+    const auto last = out.find_last_of('\n', out.size() >= 2 ? out.size() - 2 : 0);
+    const std::string summary = out.substr(last == std::string::npos ? 0 : last + 1);
+    if (status != 0 && status != 1) return {-1, "exit " + std::to_string(status) + ": " + summary};
+    return {wall, summary.substr(0, summary.find('\n'))};
+}
+
+void library_in_parallel(const Config& cfg, std::vector<Row>& rows) {
+    std::string item = "7 the main job's library (scenarios/ on rig/sim.json), wall time";
+    std::vector<std::string> paths{cfg.source_dir + "/scenarios"};
+    if (cfg.quick) {
+        item = "7 four short scenarios (--quick), wall time";
+        paths.clear();
+        for (const char* s : {"continuous", "range-refusals", "stop-start", "patient-bolus"})
+            paths.push_back(cfg.source_dir + "/scenarios/functions/" + s + ".json");
+    }
+    const auto [sequential, seq_summary] = timed_library_run(cfg, 1, paths);
+    const auto [parallel, par_summary] = timed_library_run(cfg, 2, paths);
+    if (sequential <= 0 || parallel <= 0) {
+        rows.push_back({item, "pumprig run", "n/a", "", "", "", sequential <= 0 ? seq_summary : par_summary});
+        return;
+    }
+    const double speedup = sequential / parallel;
+    const std::string limit = std::string("two cores shared by pumprig, a simulator per job and the machine's other work; ") +
+                              (cfg.quick ? "a simulator's start-up per scenario" : "the longest scenario (accuracy-24h) alone is a floor");
+    rows.push_back({item, "pumprig run --jobs 1 (reference): " + seq_summary, fmt("%.1f s", sequential), "1.00", "", "", limit});
+    // The target is the library's; four short scenarios (--quick) are mostly simulator start-up.
+    const std::string target = cfg.quick ? "" : ">= 1.7x faster than --jobs 1";
+    const std::string verdict = cfg.quick ? "" : speedup >= 1.7 ? "met" : "MISSED";
+    rows.push_back({item, "pumprig run --jobs 2: " + par_summary, fmt("%.1f s", parallel), fmt("%.2fx faster", speedup), target, verdict, limit});
+}
+
 // ---------------------------------------------------------------------------------- table
 
 void print_table(std::FILE* out, const std::vector<Row>& rows) {
@@ -1126,6 +1175,15 @@ std::string default_sim_binary() {
 #endif
 }
 
+std::string default_pumprig_binary() {
+    if (const char* env = std::getenv("PUMPRIG_BINARY"); env && *env) return env;
+#ifdef PUMPRIG_BENCH_PUMPRIG_BINARY
+    return PUMPRIG_BENCH_PUMPRIG_BINARY;
+#else
+    return (fs::path(default_sim_binary()).parent_path() / "pumprig").string();
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1137,8 +1195,9 @@ int main(int argc, char** argv) {
         "pumprig-bench: pumprig's sampling, pump link, replay, analysis and real-time figures against baselines "
         "measured in the same run, on the simulated bench\nOptions");
     desc.add_options()("help,h", "show this help")("quick", po::bool_switch(&quick), "a few hundred iterations per item (~10 s in all)")(
-        "only", po::value(&only), "run only these items, e.g. 1,3 (default all: 1 meter, 2 pump, 3 replay, 4 analysis, 5 jitter, 6 eight channels)")(
+        "only", po::value(&only), "run only these items, e.g. 1,3 (default all: 1 meter, 2 pump, 3 replay, 4 analysis, 5 jitter, 6 eight channels, 7 library in parallel)")(
         "sim", po::value(&cfg.sim_binary), "pumprig-sim to use (default: $PUMPRIG_SIM_BINARY, else the one built with this program)")(
+        "pumprig", po::value(&cfg.pumprig_binary), "pumprig to run for item 7 (default: $PUMPRIG_BINARY, else the one built with this program)")(
         "python", po::value(&cfg.python), "python3 with pymodbus (default /usr/bin/python3)")(
         "source-dir", po::value(&cfg.source_dir), "pumprig source tree (fixtures, rig, scenarios)")(
         "markdown", po::value(&markdown), "also write the table to this file")(
@@ -1160,6 +1219,7 @@ int main(int argc, char** argv) {
     if (analysis_only_child) return analysis_child(cfg, analysis_days > 0 ? analysis_days : 7);
     if (quick) cfg = quick_config(cfg);
     if (cfg.sim_binary.empty()) cfg.sim_binary = default_sim_binary();
+    if (cfg.pumprig_binary.empty()) cfg.pumprig_binary = default_pumprig_binary();
     if (!fs::exists(cfg.sim_binary)) {
         std::cerr << "pumprig-bench: the simulator " << cfg.sim_binary << " does not exist (give --sim)\n";
         return 2;
@@ -1184,6 +1244,7 @@ int main(int argc, char** argv) {
         {'4', "analysis", [&] { analysis(cfg, self, rows); }},
         {'5', "real-time jitter", [&] { jitter(cfg, rows); }},
         {'6', "eight channels in real time", [&] { eight_channels(cfg, rows); }},
+        {'7', "the library in parallel", [&] { library_in_parallel(cfg, rows); }},
     };
     for (const auto& it : items) {
         if (!want(it.id)) continue;

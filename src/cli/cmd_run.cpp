@@ -3,6 +3,7 @@
 // 3 bench error, aborted run, or the bench held by another run (--wait waits for it).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <csignal>
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "bench/bench.hpp"
 #include "bench/bench_lock.hpp"
@@ -43,6 +45,9 @@ int cmd_run(int argc, char** argv) {
     std::string out = "reports", fixtures = std::string(PUMPRIG_SOURCE_DIR) + "/fixtures";
     double max_hours = 0;
     int rt_priority = 0;
+    // Scenarios at once: as many as cores on a simulated bench, one at a time on any other.
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int jobs = cores;
     std::vector<std::string> defects, meter_faults;
     po::options_description desc("pumprig run SCENARIO...: run scenario files or folders on a bench\nOptions");
     desc.add_options()("help,h", "show this help")
@@ -54,6 +59,9 @@ int cmd_run(int argc, char** argv) {
         ("junit", po::value(&junit_file), "also write one JUnit XML file for all scenarios (a test suite each) here")
         ("rt-priority", po::value(&rt_priority)->default_value(0)->notifier(check_rt_priority),
          "real-time benches: sample at this SCHED_FIFO priority, 1-99 (needs root or CAP_SYS_NICE; 0: normal priority)")
+        ("jobs,j", po::value(&jobs)->default_value(cores)->notifier(check_jobs),
+         "simulated bench only: run this many scenarios at once, each on a simulator of its own (default: the number of cores; "
+         "1 on any other bench)")
         ("defect", po::value(&defects), "simulated bench only: give the pump this defect, NAME[=MAGNITUDE] (pumprig-sim --list-defects); repeatable")
         ("meter-fault", po::value(&meter_faults), "simulated bench only: give the meter this fault (zero_drift[=X], air_bursts[=N], frozen[=S]); repeatable")
         ("quiet,q", "print only the summary (and failures, errors, a pump not confirmed stopped): no progress, no log lines");
@@ -97,6 +105,16 @@ int cmd_run(int argc, char** argv) {
             rig->simulator.meter_faults.push_back(f);
         }
     }
+    // Several scenarios at once need a bench each: only a simulated bench that pumprig starts
+    // can give that (a simulator per scenario). Any other bench is one bench: one at a time.
+    if (!rig->simulator.enabled) {
+        if (!vm["jobs"].defaulted() && jobs > 1) {
+            std::cerr << "pumprig run: --jobs " << jobs << ": scenarios run at once only on a simulated bench that pumprig starts (a rig with a "
+                      << "\"simulator\" section), not on " << args.rig << ": give --jobs 1 or leave --jobs out\n";
+            return kExitBadInput;
+        }
+        jobs = 1;
+    }
     // Every scenario is checked before the bench is touched: bad input never half-runs a suite.
     auto loaded = load_scenarios(paths, fixtures, tags);
     if (!loaded) return kExitBadInput;
@@ -135,6 +153,12 @@ int cmd_run(int argc, char** argv) {
     so.quiet = quiet;
     if (max_hours > 0) so.run.max_bench_duration = Millis{static_cast<long long>(max_hours * 3600'000.0)};
     so.log = say;
+    so.jobs = static_cast<std::size_t>(jobs);
+    so.heading = [&out_mutex, &progress](const std::string& line) {
+        if (progress) return progress->log_line(line);
+        std::lock_guard lock(out_mutex);
+        std::cerr << line << "\n";
+    };
     if (!quiet && (!tty || channels > 1)) so.progress = say;
     run::run_suite(*rig, scenarios, so, [&](run::ScenarioRun& r) {
         const std::string name = r.channel.empty() ? r.scenario->name : r.scenario->name + " [" + r.channel + "]";

@@ -29,6 +29,11 @@ inline void check_max_hours(double hours) {
     if (!(std::isfinite(hours) && hours > 0)) throw bad_option("max-hours", "a number of bench hours above 0", std::to_string(hours));
 }
 
+// Scenarios at once (run --jobs): a whole number from 1.
+inline void check_jobs(int jobs) {
+    if (jobs < 1) throw bad_option("jobs", "a whole number of scenarios at once from 1", std::to_string(jobs));
+}
+
 // A SCHED_FIFO priority within what this system allows (1 to 99 on Linux), or 0 for none.
 inline void check_rt_priority(int priority) {
     const int lo = sched_get_priority_min(SCHED_FIFO), hi = sched_get_priority_max(SCHED_FIFO);

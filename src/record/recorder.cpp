@@ -17,7 +17,7 @@ Result<RunRecorder> RunRecorder::create(const std::filesystem::path& dir) {
     RunRecorder r;
     r.dir_ = dir;
     auto open = [&](const char* name, std::FILE*& f) -> bool {
-        f = std::fopen((dir / name).c_str(), "w");
+        f = std::fopen((dir / name).c_str(), "we");  // close-on-exec: simulators started meanwhile (--jobs) never hold them
         // Full buffering: the files go out together at each commit (or when a buffer fills,
         // which the reader's horizon makes harmless).
         if (f) std::setvbuf(f, nullptr, _IOFBF, 1 << 16);

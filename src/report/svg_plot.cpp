@@ -1,6 +1,7 @@
 #include "report/svg_plot.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -258,7 +259,7 @@ std::string SvgPlot::render() const {
     svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 " + std::to_string(width_) + " " +
            std::to_string(height) + "\" width=\"" + std::to_string(width_) + "\" height=\"" + std::to_string(height) +
            "\" role=\"img\" aria-label=\"" + escape_markup(title_) + "\">\n";
-    static int clip_counter = 0;  // unique clip ids when several plots share a page
+    static std::atomic<int> clip_counter = 0;  // unique clip ids when several plots share a page (reports built in threads)
     const std::string clip = "clip" + std::to_string(++clip_counter);
     svg += "<defs><clipPath id=\"" + clip + "\"><rect x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(top) +
            "\" width=\"" + fmt(pw) + "\" height=\"" + fmt(ph) + "\"/></clipPath></defs>\n";

@@ -703,7 +703,7 @@ RunResult Runner::run() {
             ok = false;
         }
     }
-    if (opt_.progress) opt_.progress->finish(b_.rig().channel);
+    if (opt_.progress) opt_.progress->finish(b_.rig().channel, printable(sc_.name));
     data_.times.end = b_.clock().now();
     data_.last_data = last_sample_ ? last_sample_->t : data_.times.end;
 
@@ -755,7 +755,10 @@ RunResult run_scenario(bench::Bench& bench, const scenario::Scenario& scenario, 
     const std::string channel = bench.rig().channel.empty() ? "" : "-" + safe_name(bench.rig().channel);
     const std::string base = wall_stamp() + "-" + safe_name(scenario.name) + channel + "-s" + std::to_string(options.seed);
     auto dir = options.out_root / base;
-    for (int k = 2; std::filesystem::exists(dir); ++k) dir = options.out_root / (base + "-" + std::to_string(k));
+    // Claimed by creating it, so runs at once (run --jobs) never take the same folder.
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_root, ec);
+    for (int k = 2; !std::filesystem::create_directory(dir, ec) && !ec; ++k) dir = options.out_root / (base + "-" + std::to_string(k));
     auto rec = record::RunRecorder::create(dir);
     if (!rec) {
         RunResult r;

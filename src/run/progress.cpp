@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "scenario/expected.hpp"
 
@@ -110,15 +111,22 @@ std::string ProgressReporter::live_line(std::chrono::steady_clock::time_point no
         line = s.scenario + (s.channel.empty() ? "" : " [" + s.channel + "]") + "  " + format_duration(s.done) + " / " +
                (s.at_most ? "<=" : "") + format_duration(s.total) + "  " + pct + "  " + step_text(s) + "  " + left_text(s, wall_left(c, now));
     } else {
-        // Several channels: one combined line, each channel's percent and step, the longest time left.
+        // Several channels (or scenarios at once): one combined line, each run's percent and
+        // step, the longest time left. Runs of one scenario are named by channel alone.
+        const bool one_scenario = std::all_of(channels_.begin(), channels_.end(), [&](const auto& c) {
+            return c.first.second == channels_.begin()->first.second;
+        });
         std::optional<Millis> longest;
         bool unknown = false, at_most = false, real_time = true, running = false;
-        for (const auto& [name, c] : channels_) {
+        for (const auto& [key, c] : channels_) {
             const auto& s = c.state;
-            if (line.empty()) line = s.scenario;
+            if (line.empty() && one_scenario) line = s.scenario;
+            const std::string name = one_scenario       ? s.channel
+                                     : s.channel.empty() ? s.scenario
+                                                         : s.scenario + " " + s.channel;
             char pct[16];
             std::snprintf(pct, sizeof pct, "%.0f%%", std::floor(percent_of(s)));
-            line += "  [" + name + "] " + (c.finished ? std::string("done") : std::string(pct) + " " + std::to_string(s.step) + "/" +
+            line += std::string(line.empty() ? "" : "  ") + "[" + name + "] " + (c.finished ? std::string("done") : std::string(pct) + " " + std::to_string(s.step) + "/" +
                                                                                std::to_string(s.steps) + " " + s.step_name);
             if (c.finished) continue;
             running = true;
@@ -145,7 +153,7 @@ void ProgressReporter::draw(std::chrono::steady_clock::time_point now) {
 void ProgressReporter::update(const ProgressState& state) {
     std::lock_guard lock(mutex_);
     const auto now = opt_.wall();
-    auto [it, added] = channels_.try_emplace(state.channel);
+    auto [it, added] = channels_.try_emplace({state.channel, state.scenario});
     auto& c = it->second;
     if (added || c.finished || c.state.scenario != state.scenario) {
         c = Channel{};
@@ -165,12 +173,22 @@ void ProgressReporter::update(const ProgressState& state) {
     }
 }
 
-void ProgressReporter::finish(const std::string& channel) {
+void ProgressReporter::finish(const std::string& channel, const std::string& scenario) {
     std::lock_guard lock(mutex_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return;
-    it->second.finished = true;
-    if (!std::all_of(channels_.begin(), channels_.end(), [](const auto& c) { return c.second.finished; })) {
+    bool found = false;
+    std::set<std::string> running;  // scenarios still under way on some channel
+    for (auto& [key, c] : channels_) {
+        if (key.first == channel && (scenario.empty() || key.second == scenario)) {
+            c.finished = true;
+            found = true;
+        }
+    }
+    if (!found) return;
+    for (const auto& [key, c] : channels_)
+        if (!c.finished) running.insert(key.second);
+    if (!running.empty()) {
+        // A scenario done on every channel leaves the line while others go on (--jobs).
+        std::erase_if(channels_, [&](const auto& c) { return !running.count(c.first.second); });
         if (opt_.mode == Mode::Terminal && line_shown_) draw(opt_.wall());
         return;
     }

@@ -63,10 +63,12 @@ public:
     };
     explicit ProgressReporter(Options options);
 
-    // A channel's run is at `state` (thread-safe: channels run in threads).
+    // A channel's run is at `state` (thread-safe: channels, and scenarios run at once with
+    // --jobs, run in threads). Runs are told apart by channel and scenario.
     void update(const ProgressState& state);
-    // A channel's run is over. On a terminal the live line ends once every channel is over.
-    void finish(const std::string& channel);
+    // A channel's run of `scenario` is over (no scenario: whichever that channel runs). On a
+    // terminal the live line ends once every run is over.
+    void finish(const std::string& channel, const std::string& scenario = {});
     // A log line while runs go on: on a terminal the live line is cleared and drawn again below.
     void log_line(const std::string& line);
 
@@ -85,7 +87,7 @@ private:
 
     Options opt_;
     std::mutex mutex_;
-    std::map<std::string, Channel> channels_;
+    std::map<std::pair<std::string, std::string>, Channel> channels_;  // by channel, then scenario
     bool line_shown_ = false;
     std::chrono::steady_clock::time_point last_draw_{};
 };

@@ -61,10 +61,20 @@ struct SuiteOptions {
     std::function<bool(std::size_t channel)> channel_done;
     // Told the scenario that would have run next when `stop` ends the suite.
     std::function<void(const scenario::Scenario& next)> on_stopped;
+    // The "== scenario" heading of each scenario (none: stderr). Takes the same path as `log`
+    // so that a live progress line stays below it.
+    std::function<void(const std::string& line)> heading;
+    // Scenarios at once (pumprig run --jobs): each opens a bench of its own, so only a simulated
+    // bench that pumprig starts (a simulator per scenario, seeded as one at a time) may run more
+    // than one. The longest scenarios start first. Each scenario's lines (heading, the engine's log, how it ended) are held and
+    // written together when it ends; `on_run` still gets the runs in scenario order. Taken as 1
+    // with `gate` or `channel_done` (eol: one unit after another).
+    std::size_t jobs = 1;
 };
 
-// Runs the scenarios in turn; `on_run` gets each channel's run once the scenario has ended on
-// every channel (a channel skipped by the gate or already done gives none).
+// Runs the scenarios in turn (or `jobs` at once); `on_run` gets each channel's run once the
+// scenario has ended on every channel (a channel skipped by the gate or already done gives none),
+// in scenario order, on the calling thread.
 void run_suite(const bench::RigDescription& rig, const std::vector<scenario::Scenario>& scenarios, const SuiteOptions& options,
                const std::function<void(ScenarioRun&)>& on_run);
 

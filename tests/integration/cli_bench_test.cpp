@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "bench/sim_process.hpp"
@@ -25,6 +26,50 @@ fs::path only_run_dir(const fs::path& root) {
         if (e.is_directory()) dirs.push_back(e.path());
     REQUIRE(dirs.size() == 1);
     return dirs[0];
+}
+
+// A scenario that pumps for 30 days: a run long enough to be ended by a signal.
+std::string month_long(const std::string& name) {
+    return R"({"name": ")" + name + R"(", "pump_profile": "itb-40",
+      "steps": [ {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
+                 {"do": "program", "schedule": [{"start": "00:00", "dose": "500 ug/day"}]},
+                 {"do": "start"}, {"do": "wait", "for": "30 d"} ]})";
+}
+
+// pumprig started in the background with its output discarded: its pid.
+pid_t spawn_quietly(std::vector<std::string> argv) {
+    pid_t pid = -1;
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    REQUIRE(posix_spawn(&pid, argv.at(0).c_str(), &fa, nullptr, args.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+// Waits (bounded, for the condition, not for a time) until `runs` run folders below `out` hold
+// samples of a running pump, then sends SIGTERM to pumprig: its exit code, -1 if those runs
+// never came or it did not exit.
+int terminate_once_running(pid_t pid, const fs::path& out, std::size_t runs) {
+    std::size_t running = 0;
+    for (int i = 0; i < 600 && running < runs; ++i) {
+        running = 0;
+        if (fs::exists(out)) {
+            for (const auto& e : fs::directory_iterator(out)) {
+                const auto samples = read_file(e.path() / "samples.csv");
+                running += std::count(samples.begin(), samples.end(), '\n') > 200;
+            }
+        }
+        if (running < runs) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval, not a race
+    }
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return running >= runs && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace
@@ -158,40 +203,11 @@ TEST_CASE("the scenario library passes on the simulated bench") {
 TEST_CASE("SIGTERM during a run stops the pump, confirms it and keeps what was measured") {
     TempDir tmp;
     const auto scenario = tmp.path / "long.json";
-    write_file(scenario, R"({"name": "long", "pump_profile": "itb-40",
-      "steps": [ {"do": "refill", "volume": "20 mL", "concentration": "500 ug/mL"},
-                 {"do": "program", "schedule": [{"start": "00:00", "dose": "500 ug/day"}]},
-                 {"do": "start"}, {"do": "wait", "for": "30 d"} ]})");
+    write_file(scenario, month_long("long"));
     const auto out = tmp.path / "runs";
     // Run pumprig in the background; stop it once its record shows samples on disk.
-    pid_t pid = -1;
-    std::vector<std::string> argv{kPumprig, "run", "--out", out.string(), scenario.string()};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    REQUIRE(posix_spawn(&pid, kPumprig.c_str(), &fa, nullptr, args.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    // Wait (bounded) for the condition, not for a time: samples of the running pump on disk.
-    bool running = false;
-    for (int i = 0; i < 600 && !running; ++i) {
-        if (fs::exists(out)) {
-            for (const auto& e : fs::directory_iterator(out)) {
-                const auto samples = read_file(e.path() / "samples.csv");
-                running = std::count(samples.begin(), samples.end(), '\n') > 200;
-            }
-        }
-        if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval, not a race
-    }
-    REQUIRE(running);
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 3);
+    const pid_t pid = spawn_quietly({kPumprig, "run", "--out", out.string(), scenario.string()});
+    CHECK(terminate_once_running(pid, out, 1) == 3);
     const auto dir = only_run_dir(out);
     const auto record = nlohmann::json::parse(read_file(dir / "record.json"));
     CHECK(record["state"] == "INCOMPLETE");
@@ -255,4 +271,160 @@ TEST_CASE("the scenario library gives the same verdicts in variant mode as on th
     }
     CHECK(busy > 0);
     CHECK(extra_keys > 0);
+}
+
+namespace {
+
+// Run folders below root by scenario name (one run of each scenario).
+std::map<std::string, fs::path> runs_by_scenario(const fs::path& root) {
+    std::map<std::string, fs::path> out;
+    for (const auto& e : fs::directory_iterator(root)) {
+        if (!fs::exists(e.path() / "record.json")) continue;
+        const auto record = nlohmann::json::parse(read_file(e.path() / "record.json"));
+        out[record["scenario"]["name"].get<std::string>()] = e.path();
+    }
+    return out;
+}
+
+// The summary table's rows without the record column (whose folder names carry the wall time).
+std::vector<std::string> summary_rows(const std::string& out) {
+    std::vector<std::string> rows;
+    std::istringstream in(out);
+    bool table = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("scenario ")) table = true;
+        else if (table && line.find("scenarios passed") != std::string::npos) rows.push_back(line);
+        else if (table && line.size() > 64 && !line.starts_with("suite page")) rows.push_back(line.substr(0, 64));
+    }
+    return rows;
+}
+
+// trace.log with the reads that came in one piece at one instant joined: how the bytes of one
+// instant were split between reads depends on the scheduler, not on what crossed the link.
+std::string joined_trace(const std::string& text) {
+    std::string out, last_head;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        std::size_t head_end = 0;
+        for (int field = 0; field < 3 && head_end != std::string::npos; ++field) head_end = line.find(' ', head_end + (field ? 1 : 0));
+        const std::string head = line.substr(0, head_end), bytes = head_end == std::string::npos ? "" : line.substr(head_end + 1);
+        if (head == last_head) {
+            out += bytes;
+        } else {
+            out += (out.empty() ? "" : "\n") + line;
+            last_head = head;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("pumprig run --jobs 3 writes the same records, summary and exit code as one scenario at a time") {
+    TempDir tmp;
+    // Four short scenarios, the longest (continuous) given first and the shortest second; a pump
+    // delivering 8 % too much fails them, with other checks failing in each.
+    std::vector<std::string> scenarios;
+    for (const char* s : {"continuous", "range-refusals", "stop-start", "patient-bolus"})
+        scenarios.push_back(kSource + "/scenarios/functions/" + s + ".json");
+    auto run = [&](const std::string& jobs) {
+        std::vector<std::string> argv{kPumprig, "run", "--jobs", jobs, "--defect", "rate_high_8pct", "--out", (tmp.path / jobs).string(),
+                                      "--junit", (tmp.path / (jobs + ".xml")).string()};
+        argv.insert(argv.end(), scenarios.begin(), scenarios.end());
+        return run_command(argv, std::chrono::seconds(900));
+    };
+    const auto one = run("1"), three = run("3");
+    INFO(one.err);
+    INFO(three.err);
+    CHECK(one.exit_code == 1);
+    CHECK(three.exit_code == one.exit_code);
+    const auto rows = summary_rows(one.out);
+    CHECK(rows.size() == 5);
+    CHECK(summary_rows(three.out) == rows);
+    CHECK(one.out.find(" FAIL ") != std::string::npos);
+    // The JUnit file lists the scenarios in the order given, whichever finished first.
+    auto suite_names = [](const std::string& xml) {
+        std::vector<std::string> names;
+        for (auto at = xml.find("<testsuite name=\""); at != std::string::npos; at = xml.find("<testsuite name=\"", at + 1))
+            names.push_back(xml.substr(at + 17, xml.find('"', at + 17) - at - 17));
+        return names;
+    };
+    const auto junit_one = suite_names(read_file(tmp.path / "1.xml"));
+    CHECK(junit_one.size() == 4);
+    CHECK(suite_names(read_file(tmp.path / "3.xml")) == junit_one);
+    // Each scenario's lines come out whole and together, under its heading.
+    for (const char* name : {"continuous", "stop-start"}) {
+        const auto heading = three.err.find(std::string("== ") + name + " (");
+        REQUIRE(heading != std::string::npos);
+        const auto next = three.err.find("\n== ", heading);
+        const auto block = three.err.substr(heading, next == std::string::npos ? std::string::npos : next - heading);
+        CHECK(block.find("pump left stopped (confirmed)") != std::string::npos);
+        CHECK(block.find(std::string("-") + name + "-s1") != std::string::npos);  // its own run folder, not another's
+    }
+
+    const auto a = runs_by_scenario(tmp.path / "1"), b = runs_by_scenario(tmp.path / "3");
+    REQUIRE(a.size() == 4);
+    REQUIRE(b.size() == 4);
+    for (const auto& [name, dir] : a) {
+        CAPTURE(name);
+        REQUIRE(b.count(name));
+        for (const char* f : {"samples.csv", "events.jsonl", "statuses.jsonl", "commands.jsonl"}) {
+            CAPTURE(f);
+            CHECK(read_file(dir / f) == read_file(b.at(name) / f));
+        }
+        CHECK(joined_trace(read_file(dir / "trace.log")) == joined_trace(read_file(b.at(name) / "trace.log")));
+        // record.json: all of it (its times are bench times, virtual), but the simulator's
+        // pseudo-terminals, which the system names anew for each simulator.
+        auto ra = nlohmann::json::parse(read_file(dir / "record.json")), rb = nlohmann::json::parse(read_file(b.at(name) / "record.json"));
+        CHECK(ra["rig"]["pump_link"].get<std::string>().starts_with("termios:/dev/pts/"));
+        for (auto* r : {&ra, &rb}) {
+            (*r)["rig"].erase("pump_link");
+            (*r)["rig"].erase("meter_link");
+        }
+        CHECK(ra.dump(1) == rb.dump(1));
+    }
+}
+
+TEST_CASE("pumprig run --jobs above 1 is refused on a bench pumprig does not start, and --jobs below 1 everywhere") {
+    // A separately started simulator (or hardware) is one bench: runs at once would share it.
+    const auto separate = kSource + "/rig/separate-sim.example.json";
+    const auto scenario = kSource + "/scenarios/functions/continuous.json";
+    auto refused = run_command({kPumprig, "run", "--rig", separate, "--jobs", "2", scenario}, std::chrono::seconds(60));
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("--jobs 2: scenarios run at once only on a simulated bench") != std::string::npos);
+    // Without --jobs that bench runs one scenario at a time (here: its example device is absent,
+    // a bench error, not bad input).
+    auto plain = run_command({kPumprig, "run", "--rig", separate, scenario}, std::chrono::seconds(60));
+    CHECK(plain.exit_code == 3);
+    CHECK(plain.err.find("--jobs") == std::string::npos);
+    for (const char* bad : {"0", "-1", "two"}) {
+        CAPTURE(bad);
+        auto r = run_command({kPumprig, "run", std::string("--jobs=") + bad, scenario}, std::chrono::seconds(60));
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("--jobs") != std::string::npos);
+    }
+}
+
+TEST_CASE("SIGTERM during pumprig run --jobs 2 stops both runs, confirms both pumps stopped and starts no other") {
+    TempDir tmp;
+    std::vector<std::string> argv{kPumprig, "run", "--jobs", "2", "--out", (tmp.path / "runs").string()};
+    for (const char* name : {"long-a", "long-b", "long-c"}) {
+        const auto scenario = tmp.path / (std::string(name) + ".json");
+        write_file(scenario, month_long(name));
+        argv.push_back(scenario.string());
+    }
+    const auto out = tmp.path / "runs";
+    const pid_t pid = spawn_quietly(argv);
+    // Both runs at once with samples of a running pump on disk (one at a time, the first would
+    // pump for 30 days before the second began).
+    CHECK(terminate_once_running(pid, out, 2) == 3);
+    const auto runs = runs_by_scenario(out);
+    CHECK(runs.size() == 2);  // the third never started
+    CHECK_FALSE(runs.count("long-c"));
+    for (const auto& [name, dir] : runs) {
+        CAPTURE(name);
+        const auto record = nlohmann::json::parse(read_file(dir / "record.json"));
+        CHECK(record["outcome"] == "ABORTED");
+        CHECK(record["safe_stop"]["confirmed_stopped"] == true);
+    }
 }

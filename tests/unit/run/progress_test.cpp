@@ -151,6 +151,24 @@ TEST_CASE("progress on a terminal with several channels: one combined line until
     CHECK(c.out.find("[A] done  [B] done  all done\x1b[K\n") != std::string::npos);  // the end drawn, then the line closed
 }
 
+TEST_CASE("progress on a terminal with scenarios run at once: one line naming each, a finished one leaves it") {
+    Capture c(ProgressReporter::Mode::Terminal);
+    auto other = at(Millis{600'000}, Millis{3600'000});
+    other.scenario = "priming";
+    c.rep.update(at(Millis{3600'000}, Millis{4 * 3600'000}));
+    c.rep.update(other);
+    CHECK(c.out.rfind("[day-long] 25% 2/3 wait  [priming] 16% 2/3 wait  3h 00m left") != std::string::npos);
+    c.rep.finish("", "priming");
+    c.now += 1s;
+    c.rep.update(at(Millis{7200'000}, Millis{4 * 3600'000}));
+    const auto last = c.out.substr(c.out.rfind('\r'));
+    CHECK(last.find("day-long  2h 00m / 4h 00m") != std::string::npos);  // one run left: the single line
+    CHECK(last.find("priming") == std::string::npos);
+    CHECK(c.out.find('\n') == std::string::npos);
+    c.rep.finish("", "day-long");
+    CHECK(c.count('\n') == 1);  // the line closed once every run is over
+}
+
 TEST_CASE("progress plain lines of several channels: each channel its own line and pace") {
     Capture c(ProgressReporter::Mode::Plain);
     c.rep.update(at(Millis{0}, Millis{100 * 60'000}, "A"));
