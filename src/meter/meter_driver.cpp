@@ -1,5 +1,6 @@
 #include "meter/meter_driver.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -145,7 +146,12 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
         if (std::exchange(flush_before_next_, false)) modbus_flush(ctx_.get());
         errno = 0;
         const int rc = call(ctx_.get());
-        if (rc >= 0) return rc;
+        if (rc >= 0) {
+            // After a failed attempt the answer just taken may have been the late answer to it,
+            // and this attempt's own may still come: the next request must not take it.
+            if (attempt > 0) drop_late_answers();
+            return rc;
+        }
         flush_before_next_ = true;
         const int err = errno;
         last_error = modbus_strerror(err);
@@ -165,6 +171,17 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
     return fail(ErrorKind::Timeout,
                 "no valid answer from the meter on " + describe() + " to " + what + " after " +
                     std::to_string(link_.retries + 1) + " attempts (last: " + last_error + ")");
+}
+
+void MeterDriver::drop_late_answers() {
+    const int fd = modbus_get_socket(ctx_.get());
+    const auto wait_ms = static_cast<int>(std::chrono::duration_cast<Millis>(link_.response_timeout).count());
+    // Until the link has been quiet for a response timeout (a few rounds at most).
+    for (int round = 0; fd >= 0 && round <= link_.retries; ++round) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, wait_ms) <= 0) return;
+        modbus_flush(ctx_.get());
+    }
 }
 
 Result<MeterReading> MeterDriver::read() {

@@ -66,6 +66,7 @@ private:
     // Runs one Modbus call with the retry policy; `what` names the request in errors.
     template <class Call>
     Result<int> transact(const std::string& what, Call&& call);
+    void drop_late_answers();  // waits out answers still on their way, and drops them
     Result<void> write_field(const Field& field, double value, const std::string& what);
     Result<void> write_setting(const SettingField& field, double value, const std::string& what);
 
