@@ -288,6 +288,16 @@ Result<void> Bench::wait_until(BenchTime t) {
     return {};
 }
 
+Result<void> Bench::wait_until_unconfirmed(BenchTime t) {
+    if (virtual_time_) return sim_->wait_until(rig_.channel_index, t, false);
+    return wait_until(t);
+}
+
+Result<void> Bench::confirm_time() {
+    if (virtual_time_) return sim_->settle();
+    return {};
+}
+
 std::chrono::steady_clock::time_point Bench::wall_deadline(BenchTime t) const {
     return wall_clock_ ? wall_clock_->steady_at(t) : std::chrono::steady_clock::now();
 }

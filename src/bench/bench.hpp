@@ -90,6 +90,13 @@ public:
 
     // Lets bench time pass until t: advances the simulator in virtual time, sleeps otherwise.
     Result<void> wait_until(BenchTime t);
+    // The same without waiting for the simulator to confirm a virtual-time move: it applies the
+    // move before the next request sent on either link (SimProcess::send_advance), so a reading
+    // taken next sees the models at t. Pump events, which come unasked, may lag until a device
+    // has answered or confirm_time() has returned.
+    Result<void> wait_until_unconfirmed(BenchTime t);
+    // Virtual time: returns once the simulator has applied every move (at once otherwise).
+    Result<void> confirm_time();
     // Real-time benches: the steady-clock instant at which the bench clock reads t.
     std::chrono::steady_clock::time_point wall_deadline(BenchTime t) const;
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <sstream>
 #include <utility>
@@ -16,6 +17,12 @@
 extern char** environ;
 
 namespace pumprig::bench {
+
+namespace {
+// Answers to send_advance() left unread at most: they wait in the simulator's stdout pipe,
+// which they must never fill (a pipe holds 4 KiB at the least; an answer is about 26 bytes).
+constexpr std::size_t kMaxOwed = 64;
+}  // namespace
 
 Result<SimProcess> SimProcess::start(const std::string& program, const std::vector<std::string>& args,
                                      std::chrono::milliseconds ready_timeout) {
@@ -54,6 +61,11 @@ Result<SimProcess> SimProcess::start(const std::string& program, const std::vect
     if (!p.ready_.count("pump") || !p.ready_.count("meter") || !p.ready_.count("clock_ms"))
         return fail(ErrorKind::Protocol, "the simulator's READY line lacks pump=, meter= or clock_ms=", {}, {}, *line);
     p.clock_ = BenchTime{Millis{std::stoll(p.ready_.at("clock_ms"))}};
+    if (const auto it = p.ready_.find("tick_ms"); it != p.ready_.end()) {
+        long long tick = 0;
+        const auto& v = it->second;
+        if (std::from_chars(v.data(), v.data() + v.size(), tick).ec == std::errc{} && tick > 0) p.tick_ = Millis{tick};
+    }
     return p;
 }
 
@@ -68,6 +80,9 @@ SimProcess& SimProcess::operator=(SimProcess&& o) noexcept {
         buffer_ = std::move(o.buffer_);
         ready_ = std::move(o.ready_);
         clock_ = o.clock_;
+        tick_ = o.tick_;
+        carry_ = o.carry_;
+        owed_ = std::move(o.owed_);
         ended_ = std::move(o.ended_);
     }
     return *this;
@@ -101,7 +116,7 @@ Result<std::string> SimProcess::read_line(std::chrono::milliseconds timeout) {
     }
 }
 
-Result<std::string> SimProcess::command(const std::string& line) {
+Result<void> SimProcess::send_line(const std::string& line) {
     if (pid_ < 0) return fail(ErrorKind::LinkLost, "the simulator is not running");
     const std::string out = line + "\n";
     // SIGPIPE is ignored (main.cpp): a simulator that died fails the write with EPIPE.
@@ -109,6 +124,12 @@ Result<std::string> SimProcess::command(const std::string& line) {
         if (auto gone = exited()) return std::unexpected(*gone);
         return std::unexpected(exited_error("closed its control channel"));
     }
+    return {};
+}
+
+Result<std::string> SimProcess::command(const std::string& line) {
+    if (auto s = settle(); !s) return std::unexpected(s.error());
+    if (auto w = send_line(line); !w) return std::unexpected(w.error());
     // Advancing a long stretch of virtual time takes wall time: allow for it.
     auto reply = read_line(std::chrono::seconds(120));
     if (!reply) return std::unexpected(reply.error());
@@ -116,13 +137,56 @@ Result<std::string> SimProcess::command(const std::string& line) {
     return fail(ErrorKind::DeviceError, "the simulator refused the command", "SIM", line, *reply);
 }
 
+Result<BenchTime> SimProcess::clock_from(const std::string& line, const std::string& reply) {
+    const auto eq = reply.find("clock_ms=");
+    if (eq == std::string::npos) return fail(ErrorKind::Protocol, "the answer to " + line + " lacks clock_ms=", {}, line, reply);
+    long long ms = 0;
+    const char* first = reply.data() + eq + 9;
+    if (std::from_chars(first, reply.data() + reply.size(), ms).ec != std::errc{})
+        return fail(ErrorKind::Protocol, "the answer to " + line + " has no number after clock_ms=", {}, line, reply);
+    return BenchTime{Millis{ms}};
+}
+
 Result<BenchTime> SimProcess::advance(Millis d) {
-    auto r = command("ADVANCE " + std::to_string(d.count()));
+    const std::string line = "ADVANCE " + std::to_string(d.count());
+    auto r = command(line);
     if (!r) return std::unexpected(r.error());
-    const auto eq = r->find("clock_ms=");
-    if (eq == std::string::npos) return fail(ErrorKind::Protocol, "ADVANCE answer lacks clock_ms=", {}, {}, *r);
-    clock_ = BenchTime{Millis{std::stoll(r->substr(eq + 9))}};
+    auto now = clock_from(line, *r);
+    if (!now) return now;
+    carry_ += d - (*now - clock_);
+    clock_ = *now;
     return clock_;
+}
+
+Result<BenchTime> SimProcess::send_advance(Millis d) {
+    if (tick_ <= Millis{0}) return advance(d);
+    if (owed_.size() >= kMaxOwed)
+        if (auto s = settle(); !s) return std::unexpected(s.error());
+    if (auto w = send_line("ADVANCE " + std::to_string(d.count())); !w) return std::unexpected(w.error());
+    // The simulator's own arithmetic (tools/sim SimBench::advance): whole steps, the rest carried.
+    const Millis total = carry_ + d;
+    clock_ += (total / tick_) * tick_;
+    carry_ = total % tick_;
+    owed_.push_back(clock_);
+    return clock_;
+}
+
+Result<void> SimProcess::settle() {
+    while (!owed_.empty()) {
+        const BenchTime want = owed_.front();
+        owed_.pop_front();
+        auto reply = read_line(std::chrono::seconds(120));
+        if (!reply) return std::unexpected(reply.error());
+        if (!reply->starts_with("OK")) return fail(ErrorKind::DeviceError, "the simulator refused an ADVANCE", "SIM", "ADVANCE", *reply);
+        auto now = clock_from("ADVANCE", *reply);
+        if (!now) return std::unexpected(now.error());
+        if (*now != want)
+            return fail(ErrorKind::Protocol,
+                        "the simulator's clock after ADVANCE is " + std::to_string(now->time_since_epoch().count()) + " ms, expected " +
+                            std::to_string(want.time_since_epoch().count()) + " ms (its step, tick_ms, is not what it announced)",
+                        {}, "ADVANCE", *reply);
+    }
+    return {};
 }
 
 Error SimProcess::exited_error(const std::string& how) const {
@@ -179,7 +243,7 @@ SharedSimulator::SharedSimulator(SimProcess process, std::size_t channels)
 
 SharedSimulator::~SharedSimulator() { process_.stop(); }
 
-Result<void> SharedSimulator::wait_until(std::size_t channel, BenchTime t) {
+Result<void> SharedSimulator::wait_until(std::size_t channel, BenchTime t, bool confirmed) {
     std::unique_lock lock(mutex_);
     if (channel >= active_.size()) return fail(ErrorKind::BadInput, "no channel " + std::to_string(channel) + " on this simulator");
     waiting_[channel] = t;
@@ -203,14 +267,32 @@ Result<void> SharedSimulator::wait_until(std::size_t channel, BenchTime t) {
             continue;
         }
         // Every running channel waits: advance to the first instant one of them needs. The lock
-        // stays held; nobody else can want the simulator now.
-        auto r = process_.advance(earliest - now());
+        // stays held; nobody else can want the simulator now. Unconfirmed, the next request of
+        // each channel (all are waiting: none has one under way) comes after the ADVANCE.
+        auto r = confirmed ? process_.advance(earliest - now()) : process_.send_advance(earliest - now());
         if (r) now_ms_.store(r->time_since_epoch().count());
         else broken_ = r.error();
         moved_.notify_all();
     }
     waiting_[channel].reset();
+    // Moved by another channel's unconfirmed ADVANCE: this one asked for a confirmed move.
+    if (confirmed && !broken_)
+        if (auto s = process_.settle(); !s) {
+            broken_ = s.error();
+            moved_.notify_all();
+        }
     if (broken_) return std::unexpected(*broken_);
+    return {};
+}
+
+Result<void> SharedSimulator::settle() {
+    std::lock_guard lock(mutex_);
+    if (broken_) return std::unexpected(*broken_);
+    if (auto s = process_.settle(); !s) {
+        broken_ = s.error();
+        moved_.notify_all();
+        return std::unexpected(*broken_);
+    }
     return {};
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,15 @@ public:
 
     // Virtual time: advance the simulator's models; returns the new simulated clock.
     Result<BenchTime> advance(Millis d);
+    // Virtual time, without waiting: sends ADVANCE and returns the clock it leads to, known
+    // from the simulator's step (READY tick_ms=). The simulator applies it before any request
+    // written on a device link after this returns (docs/simulator.md, "Control channel"); its
+    // answer is read and checked later, by settle() or the next call that needs an answer.
+    // Without tick_ms in READY (another simulator), the same as advance().
+    Result<BenchTime> send_advance(Millis d);
+    // Reads the answers still owed to send_advance(), each checked against its clock. After it,
+    // the simulator has moved its models and flushed what they sent on the links.
+    Result<void> settle();
     // Sends a control command (e.g. "FAULT motor_stall"); returns the reply after "OK".
     Result<std::string> command(const std::string& line);
     // Asks the simulator to quit, then ends it by pid if it does not within the timeout.
@@ -47,12 +57,17 @@ private:
     SimProcess() = default;
     Error exited_error(const std::string& how) const;
     Result<std::string> read_line(std::chrono::milliseconds timeout);
+    Result<void> send_line(const std::string& line);
+    Result<BenchTime> clock_from(const std::string& line, const std::string& reply);
     pid_t pid_ = -1;
     int to_child_ = -1;
     int from_child_ = -1;
     std::string buffer_;
     std::map<std::string, std::string> ready_;
     BenchTime clock_{};
+    Millis tick_{0};   // the simulator's step (READY tick_ms=); 0: not announced
+    Millis carry_{0};  // time asked for that has not yet made a whole step
+    std::deque<BenchTime> owed_;  // clocks that answers to send_advance() must report, in order
     std::optional<std::string> ended_;  // how it ended, once reaped
 };
 
@@ -74,7 +89,11 @@ public:
     const std::map<std::string, std::string>& ready() const { return process_.ready(); }
     BenchTime now() const { return BenchTime{Millis{now_ms_.load()}}; }
     // Virtual time: returns once the clock has reached t (every channel waiting moved it).
-    Result<void> wait_until(std::size_t channel, BenchTime t);
+    // `confirmed` false: the simulator may not have applied the last move yet, only promised
+    // to before any request sent after this returns (SimProcess::send_advance); settle() waits
+    // for it. true (and every other call here): it has.
+    Result<void> wait_until(std::size_t channel, BenchTime t, bool confirmed = true);
+    Result<void> settle();
     void leave(std::size_t channel);
     // A control command for the simulator (FAULT ...), one at a time whichever channel asks.
     Result<std::string> command(const std::string& line);

@@ -147,10 +147,9 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
         errno = 0;
         const int rc = call(ctx_.get());
         if (rc >= 0) {
-            // After a retry the answer taken may be the timed-out request's, late; the retry's own
-            // answer then comes next and would be taken for the next request's (a reading one
-            // period behind, and a stale counter). Wait one response timeout for it and drop it.
-            if (attempt > 0) drop_straggler();
+            // After a failed attempt the answer just taken may have been the late answer to it,
+            // and this attempt's own may still come: the next request must not take it.
+            if (attempt > 0) drop_late_answers();
             return rc;
         }
         flush_before_next_ = true;
@@ -174,9 +173,15 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
                     std::to_string(link_.retries + 1) + " attempts (last: " + last_error + ")");
 }
 
-void MeterDriver::drop_straggler() {
-    pollfd p{modbus_get_socket(ctx_.get()), POLLIN, 0};
-    if (p.fd >= 0 && ::poll(&p, 1, static_cast<int>(link_.response_timeout.count())) > 0) modbus_flush(ctx_.get());
+void MeterDriver::drop_late_answers() {
+    const int fd = modbus_get_socket(ctx_.get());
+    const auto wait_ms = static_cast<int>(std::chrono::duration_cast<Millis>(link_.response_timeout).count());
+    // Until the link has been quiet for a response timeout (a few rounds at most).
+    for (int round = 0; fd >= 0 && round <= link_.retries; ++round) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, wait_ms) <= 0) return;
+        modbus_flush(ctx_.get());
+    }
 }
 
 Result<MeterReading> MeterDriver::read() {

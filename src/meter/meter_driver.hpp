@@ -66,9 +66,7 @@ private:
     // Runs one Modbus call with the retry policy; `what` names the request in errors.
     template <class Call>
     Result<int> transact(const std::string& what, Call&& call);
-    // After an answer to a retried request: drops a second answer if one comes within a response
-    // timeout (the first attempt's and the retry's both answered).
-    void drop_straggler();
+    void drop_late_answers();  // waits out answers still on their way, and drops them
     Result<void> write_field(const Field& field, double value, const std::string& what);
     Result<void> write_setting(const SettingField& field, double value, const std::string& what);
 

@@ -180,6 +180,7 @@ private:
     int status_timeouts_ = 0;                        // STATUS readings lost in a row
     std::optional<verify::Sample> last_sample_;      // for progress and the end of the data
     std::size_t sample_count_ = 0;
+    bool meter_answered_ = false;                    // the last sample_once() got an answer
     const scenario::Program* sent_program_ = nullptr;  // the last program committed OK
     Result<void> resync();
     std::vector<record::Gap> gaps_;                  // link outages and pump resets, with times
@@ -256,6 +257,7 @@ Result<void> Runner::recover(const Error& why) {
 Result<void> Runner::sample_once() {
     const BenchTime t = b_.clock().now();
     auto r = b_.meter().read();
+    meter_answered_ = r.has_value();
     if (!r) {
         // A missing reading is a gap in the record, judged by the checks (INCONCLUSIVE), not
         // a reason to stop the run.
@@ -332,7 +334,9 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         if (now >= t) return {};
         const BenchTime next = std::min({t, next_sample_, next_status_});
         if (b_.virtual_time()) {
-            if (auto w = b_.wait_until(next); !w) return w;
+            // Unconfirmed: the simulator applies the move before the meter request below, so a
+            // sample costs one round trip, not two (docs/simulator.md, "Control channel").
+            if (auto w = b_.wait_until_unconfirmed(next); !w) return w;
         } else {
             // Real time: listen for pump events until shortly before the due instant, then sleep
             // to it on an absolute deadline. poll() counts whole milliseconds and would wake up
@@ -354,10 +358,17 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         const BenchTime at = b_.clock().now();
         // The sample first: it is the one reading due at an exact instant; events and STATUS
         // can wait the few milliseconds it takes.
+        bool meter_answered = false;
         if (at >= next_sample_) {
             if (auto s = sample_once(); !s) return s;
+            meter_answered = meter_answered_;
             while (next_sample_ <= at) next_sample_ += sc_.settings.sample_period;
         }
+        // Pump events come unasked: all of them are on the link once the simulator has moved,
+        // which a meter answer proves (it answers only after applying the move) and
+        // confirm_time() waits for.
+        if (b_.virtual_time() && !meter_answered)
+            if (auto c = b_.confirm_time(); !c) return c;
         if (auto e = drain_events(); !e) {
             if (auto r = recover(e.error()); !r) return r;
         }

@@ -134,11 +134,14 @@ private:
 class Child {
 public:
     // merge_stderr: the child's stderr goes to the stdout pipe too (for tools that print errors).
-    explicit Child(std::vector<std::string> argv, bool merge_stderr = false) : argv_(std::move(argv)) {
-        int out[2], err[2];
+    // stdin_pipe: the child's stdin is a pipe written by write_stdin() (else it inherits ours).
+    explicit Child(std::vector<std::string> argv, bool merge_stderr = false, bool stdin_pipe = false) : argv_(std::move(argv)) {
+        int out[2], err[2], in[2] = {-1, -1};
         if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+        if (stdin_pipe && ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
+        if (stdin_pipe) posix_spawn_file_actions_adddup2(&actions, in[0], 0);
         posix_spawn_file_actions_adddup2(&actions, out[1], 1);
         posix_spawn_file_actions_adddup2(&actions, merge_stderr ? out[1] : err[1], 2);
         std::vector<char*> args;
@@ -148,6 +151,8 @@ public:
         posix_spawn_file_actions_destroy(&actions);
         ::close(out[1]);
         ::close(err[1]);
+        if (stdin_pipe) ::close(in[0]);
+        in_ = in[1];
         out_ = out[0];
         err_ = err[0];
         if (rc != 0) {
@@ -157,8 +162,19 @@ public:
     }
     ~Child() {
         kill();
+        if (in_ >= 0) ::close(in_);
         ::close(out_);
         ::close(err_);
+    }
+    // All of `bytes` to the child's stdin (stdin_pipe): false if it could not take them.
+    bool write_stdin(const std::string& bytes) {
+        for (std::size_t off = 0; off < bytes.size();) {
+            const ssize_t n = ::write(in_, bytes.data() + off, bytes.size() - off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            off += static_cast<std::size_t>(n);
+        }
+        return true;
     }
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
@@ -243,7 +259,7 @@ public:
 private:
     std::vector<std::string> argv_;
     pid_t pid_ = -1;
-    int out_ = -1, err_ = -1;
+    int in_ = -1, out_ = -1, err_ = -1;
     std::string out_buf_, err_buf_, captured_;
     int exit_status_ = 0;
 };

@@ -357,7 +357,7 @@ TEST_CASE("sim channels: bad channel options exit 2 naming the option") {
     }
 }
 
-TEST_CASE("sim channels: one channel keeps the READY line of before, plus channels=1 and the .1 keys") {
+TEST_CASE("sim channels: one channel keeps the READY line of before, plus channels=1, the .1 keys and tick_ms") {
     // stdin is /dev/null: the simulator prints READY, sees the end of its input and exits 0.
     const auto r = test::run_command({sim_binary(), "--seed", "9"}, 30s);
     REQUIRE(r.exit_code == 0);
@@ -376,9 +376,10 @@ TEST_CASE("sim channels: one channel keeps the READY line of before, plus channe
         kv[word.substr(0, eq)] = word.substr(eq + 1);
         pos = end == std::string::npos ? 0 : end + 1;
     }
-    std::vector<std::string> expected_keys{"pump", "meter", "meter_tcp", "clock_ms", "mode", "channels", "pump.1", "meter.1", "meter_tcp.1"};
+    std::vector<std::string> expected_keys{"pump", "meter", "meter_tcp", "clock_ms", "mode", "channels", "pump.1", "meter.1", "meter_tcp.1", "tick_ms"};
     for (const auto& p : bench::unit_params()) expected_keys.push_back("unit.1." + std::string(p.name));  // the unit played, last
     CHECK(keys == expected_keys);
+    CHECK(kv["tick_ms"] == "100");
     CHECK(kv["channels"] == "1");
     CHECK(kv["pump.1"] == kv["pump"]);
     CHECK(kv["meter.1"] == kv["meter"]);

@@ -7,9 +7,12 @@
 // Control channel (stdin/stdout, one line each way), used by pumprig and by test fixtures:
 //   on start:   READY pump=<pty> meter=<pty> meter_tcp=<host:port|-> clock_ms=<bench ms> mode=<virtual|realtime>
 //               channels=<N> pump.1=<pty> meter.1=<pty> meter_tcp.1=<host:port|-> ... pump.N=... meter.N=... meter_tcp.N=...
-//               (pump=, meter=, meter_tcp= are channel 1's), then unit.K.NAME=VALUE for each
-//               channel's unit of the population (bench/population.hpp)
+//               (pump=, meter=, meter_tcp= are channel 1's) tick_ms=<the models' step>, then
+//               unit.K.NAME=VALUE for each channel's unit of the population (bench/population.hpp)
 //   ADVANCE <ms>     (virtual time) advance the models of every channel by <ms>; answers "OK clock_ms=<ms>"
+//                    (whole steps; the rest is carried to the next ADVANCE)
+//   Every line is applied before any device request written after it, answered or not
+//   (SimBench::apply_control; docs/simulator.md, "Control channel").
 //   CLOCK            answers "OK clock_ms=<ms>"
 //   FAULT [K@]<name> [args]  inject a fault into channel K (channel 1 without K@): motor_stall,
 //                    battery <pct>, air <n>, freeze, unfreeze, pump_reset, pump_link_down <ms>,

@@ -96,6 +96,12 @@ SimChannel::SimChannel(int number, const SimOptions& bench, const ChannelOptions
         server_fd = meter_inner_.master;
     }
     if (auto r = meter_server_->serve_rtu(server_fd); !r) throw std::runtime_error(r.error().describe());
+    // A request is answered from the models as the controller last moved them; a silent meter
+    // drops what comes on its own link (through the relay, relay_meter() drops it).
+    meter_server_->set_before_answer([this](int fd) {
+        before_request_();
+        return fd != meter_pty_.master || now_ >= meter_silent_until_;
+    });
     if (opt_.meter_tcp_port >= 0) {
         auto port = meter_server_->serve_tcp(opt_.meter_tcp_port);
         if (!port) throw std::runtime_error("channel " + std::to_string(number_) + ": " + port.error().describe());
@@ -154,6 +160,7 @@ void SimChannel::relay_meter() {
     char buf[512];
     // Host -> meter, corrupted; dropped while the meter is silent.
     for (ssize_t n; (n = read(meter_pty_.master, buf, sizeof buf)) > 0;) {
+        before_request_();
         if (now_ < meter_silent_until_) continue;
         const auto bytes = faults_.corrupt(std::string_view(buf, static_cast<std::size_t>(n)));
         [[maybe_unused]] auto w = write(meter_inner_.slave_keepalive, bytes.data(), bytes.size());
@@ -296,6 +303,8 @@ void SimChannel::pump_io(bool readable) {
         while (true) {
             const ssize_t n = read(pump_pty_.master, buf, sizeof buf);
             if (n > 0) {
+                before_request_();
+                if (pump_down_) return;  // a scheduled outage began first: the bytes went with the link
                 const std::string corrupted = faults_.corrupt(std::string_view(buf, static_cast<std::size_t>(n)));
                 const std::string_view bytes(corrupted);
                 if (variant_) {
@@ -386,12 +395,7 @@ void SimChannel::on_poll(const std::vector<pollfd>& fds, const PollSlots& s) {
     if (s.relaying) relay_meter();
     for (std::size_t i = s.first_server; i < s.end; ++i) {
         if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        if (!s.relaying && fds[i].fd == meter_pty_.master && now_ < meter_silent_until_) {
-            char junk[512];
-            while (read(fds[i].fd, junk, sizeof junk) > 0) {}  // a silent meter hears nothing
-            continue;
-        }
-        meter_server_->on_readable(fds[i].fd);
+        meter_server_->on_readable(fds[i].fd);  // a silent meter drops the request (set_before_answer)
     }
     if (s.relaying) relay_meter();
 }
@@ -420,8 +424,10 @@ void SimChannel::after_poll() {
 
 SimBench::SimBench(const SimOptions& options) : opt_(options), now_(options.start) {
     if (opt_.channels.empty()) throw std::invalid_argument("a bench needs at least one channel");
-    for (std::size_t k = 0; k < opt_.channels.size(); ++k)
+    for (std::size_t k = 0; k < opt_.channels.size(); ++k) {
         channels_.push_back(std::make_unique<SimChannel>(static_cast<int>(k + 1), opt_, opt_.channels[k], now_));
+        channels_.back()->set_before_request([this] { apply_control(); });
+    }
 }
 
 SimBench::~SimBench() = default;
@@ -491,32 +497,73 @@ std::string SimBench::ready_line() const {
         const std::string k = std::to_string(c->number());
         s += " pump." + k + "=" + c->pump_path() + " meter." + k + "=" + c->meter_path() + " meter_tcp." + k + "=" + c->meter_tcp();
     }
+    // The models move in whole measurement periods (ADVANCE of less is carried over): with it a
+    // controller knows the clock an ADVANCE leads to before the answer comes.
+    s += " tick_ms=" + std::to_string(kMeasurementPeriod.count());
     // The unit each channel plays, for the run record (after the links: readers of the keys
     // above are not disturbed).
     for (const auto& c : channels_) s += " " + c->unit().describe("unit." + std::to_string(c->number()) + ".");
     return s;
 }
 
-int SimBench::serve(int in_fd, int out_fd) {
-    auto say = [out_fd](const std::string& s) {
-        const std::string line = s + "\n";
-        std::size_t off = 0;
-        while (off < line.size()) {
-            const ssize_t n = write(out_fd, line.data() + off, line.size() - off);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            off += static_cast<std::size_t>(n);
+bool SimBench::say(const std::string& s) {
+    const std::string line = s + "\n";
+    std::size_t off = 0;
+    while (off < line.size()) {
+        const ssize_t n = write(out_fd_, line.data() + off, line.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        off += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// The order of events across two descriptors: a controller writes a control line, then (its
+// write returned, the line is in the pipe) a request on a device link. The simulator acts on
+// a request only once it has read it whole, and calls this in between; the line was in the
+// pipe before the request's first byte was written, so this read finds it (or an earlier one
+// applied it). Every control line is thus applied before any request written after it, and a
+// controller that waits for each answer before its next control line gets nothing else.
+void SimBench::apply_control() {
+    while (!done_) {
+        pollfd pfd{in_fd_, POLLIN, 0};
+        const int ready = poll(&pfd, 1, 0);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return;
+        char buf[4096];
+        const ssize_t got = read(in_fd_, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            done_ = true;  // the controller went away: end quietly
+            return;
         }
-        return true;
-    };
+        control_buf_.append(buf, static_cast<std::size_t>(got));
+        std::size_t nl;
+        while (!done_ && (nl = control_buf_.find('\n')) != std::string::npos) {
+            std::string line = control_buf_.substr(0, nl);
+            control_buf_.erase(0, nl + 1);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (line == "QUIT") {
+                flush_pumps();
+                done_ = true;
+            } else if (!say(control(line))) {
+                done_ = true;
+            }
+        }
+    }
+}
+
+int SimBench::serve(int in_fd, int out_fd) {
+    in_fd_ = in_fd;
+    out_fd_ = out_fd;
     if (!say(ready_line())) return 1;
 
     const auto wall0 = std::chrono::steady_clock::now();
     const BenchTime bench0 = now_;
-    std::string control_buf;
     std::vector<SimChannel::PollSlots> slots(channels_.size());
+    std::vector<pollfd> fds;
     while (true) {
-        std::vector<pollfd> fds;
+        fds.clear();
         fds.push_back({in_fd, POLLIN, 0});
         for (std::size_t k = 0; k < channels_.size(); ++k) slots[k] = channels_[k]->add_poll_fds(fds);
 
@@ -543,24 +590,10 @@ int SimBench::serve(int in_fd, int out_fd) {
             while (now_ + kMeasurementPeriod <= target) tick();
         }
         if (n > 0) {
-            if (fds[0].revents & (POLLIN | POLLHUP)) {
-                char buf[1024];
-                const ssize_t got = read(in_fd, buf, sizeof buf);
-                if (got <= 0) return 0;  // the controller went away: end quietly
-                control_buf.append(buf, static_cast<std::size_t>(got));
-                std::size_t nl;
-                while ((nl = control_buf.find('\n')) != std::string::npos) {
-                    std::string line = control_buf.substr(0, nl);
-                    control_buf.erase(0, nl + 1);
-                    if (!line.empty() && line.back() == '\r') line.pop_back();
-                    if (line == "QUIT") {
-                        flush_pumps();
-                        return 0;
-                    }
-                    if (!say(control(line))) return 0;
-                }
-            }
-            for (std::size_t k = 0; k < channels_.size(); ++k) channels_[k]->on_poll(fds, slots[k]);
+            if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) apply_control();
+            if (done_) return 0;
+            for (std::size_t k = 0; k < channels_.size() && !done_; ++k) channels_[k]->on_poll(fds, slots[k]);
+            if (done_) return 0;
         }
         for (auto& c : channels_) c->after_poll();
     }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -94,6 +95,9 @@ public:
     void on_poll(const std::vector<pollfd>& fds, const PollSlots& slots);
     // Wall milliseconds until this channel needs the loop again (-1: no need).
     long long wake_in_ms() const;
+    // Called between reading a request (pump or meter, either link) and acting on it: applies
+    // the control lines that came before it (SimBench::apply_control).
+    void set_before_request(std::function<void()> hook) { before_request_ = std::move(hook); }
     void after_poll();  // brings a lost pump link back when its outage is over, flushes output
 
 private:
@@ -143,6 +147,7 @@ private:
     std::string held_;
     std::chrono::steady_clock::time_point held_until_{};
     bool holding_ = false;
+    std::function<void()> before_request_ = [] {};
 };
 
 class SimBench {
@@ -160,11 +165,20 @@ private:
     void flush_pumps();
     std::string control(const std::string& line);
     std::string ready_line() const;
+    bool say(const std::string& line);
+    // Reads whatever the controller has sent and applies every complete line, in order. Called
+    // when the control channel is readable and, before any request on a device link is acted
+    // on, by every channel: a controller may send ADVANCE and then, without waiting for the
+    // answer, a request that must see the advanced models (docs/simulator.md, "Control channel").
+    void apply_control();
 
     SimOptions opt_;
     BenchTime now_;
     Millis carry_{0};  // virtual time asked for but not yet a whole measurement period
     std::vector<std::unique_ptr<SimChannel>> channels_;
+    int in_fd_ = -1, out_fd_ = -1;  // the control channel, while serve() runs
+    std::string control_buf_;       // what came on it, not yet a whole line
+    bool done_ = false;             // QUIT, the end of the control input, or it cannot be answered
 };
 
 }  // namespace pumprig::sim

@@ -108,7 +108,7 @@ void MeterServer::on_readable(int fd) {
     if (fd == rtu_fd_ && rtu_) {
         const int rc = modbus_receive(rtu_, req.data());
         if (rc > 0) {
-            handle(rtu_, fd, req.data(), rc);
+            if (!before_answer_ || before_answer_(fd)) handle(rtu_, fd, req.data(), rc);
         } else if (rc == 0) {
             // libmodbus read a frame for another unit and now expects that unit's answer on the
             // bus, which it would swallow. A pseudo-terminal is point to point: no such answer
@@ -130,7 +130,7 @@ void MeterServer::on_readable(int fd) {
     modbus_set_socket(tcp_, fd);
     const int rc = modbus_receive(tcp_, req.data());
     if (rc > 0) {
-        handle(tcp_, fd, req.data(), rc);
+        if (!before_answer_ || before_answer_(fd)) handle(tcp_, fd, req.data(), rc);
         return;
     }
     // Closed by the client, or a stream we can no longer frame: drop the connection.

@@ -3,6 +3,7 @@
 // event loop: poll fds(), call on_readable(fd) for each readable one. One request per call.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ public:
 
     std::vector<int> fds() const;  // to poll for reading
     void on_readable(int fd);
+    // Called with each complete request read on `fd`, before the model is read for its answer:
+    // the simulator applies what its controller sent before the request (pumprig-sim's control
+    // channel). Returning false drops the request unanswered (a silent meter).
+    void set_before_answer(std::function<bool(int fd)> hook) { before_answer_ = std::move(hook); }
 
     int tcp_port() const { return tcp_port_; }
     const MeterServerStats& stats() const { return stats_; }
@@ -58,6 +63,7 @@ private:
     modbus_mapping_t* mapping_ = nullptr;
     int holding_start_ = 0, holding_count_ = 0;
     MeterServerStats stats_;
+    std::function<bool(int fd)> before_answer_;
 };
 
 }  // namespace pumprig::meter::sim
