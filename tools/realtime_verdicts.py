@@ -11,7 +11,8 @@ and left out of a copy of the scenario, since pumprig refuses it on a bench it d
 Prints one line per scenario: outcome both ways, checks that differ, max_sample_gap_ms of the
 real-time run, the pump link's retries, wall seconds; exit 0 when every verdict agrees.
 
-Usage: realtime_verdicts.py --build DIR --speed N [--seed S] [--out DIR] [--parallel K] [--sim-arg=ARG ...] SCENARIO...
+Usage: realtime_verdicts.py --build DIR --speed N [--seed S] [--out DIR] [--parallel K] [--rt-priority P]
+                            [--sim-fifo P] [--sim-arg=ARG ...] SCENARIO...
 """
 import argparse
 import concurrent.futures
@@ -37,8 +38,8 @@ def verdicts(record):
     return {c["id"]: c["verdict"] for c in record.get("checks", [])}
 
 
-def pumprig_run(build, out, scenario, seed, rig=None):
-    argv = [os.path.join(build, "pumprig"), "run", "--seed", str(seed), "--out", out]
+def pumprig_run(build, out, scenario, seed, rig=None, extra=()):
+    argv = [os.path.join(build, "pumprig"), "run", "--seed", str(seed), "--out", out] + list(extra)
     if rig:
         argv += ["--rig", rig]
     t0 = time.monotonic()
@@ -61,7 +62,9 @@ def realtime_run(args, scenario, out):
         scenario = os.path.join(out, os.path.basename(scenario))
         with open(scenario, "w") as f:
             json.dump(sc, f, indent=2)
-    sim = subprocess.Popen([os.path.join(args.build, "pumprig-sim"), "--time", "realtime", "--speed", str(args.speed),
+    # --sim-fifo: the simulator's models at SCHED_FIFO (chrt), so a loaded host does not starve them.
+    chrt = ["chrt", "-f", str(args.sim_fifo)] if args.sim_fifo else []
+    sim = subprocess.Popen(chrt + [os.path.join(args.build, "pumprig-sim"), "--time", "realtime", "--speed", str(args.speed),
                             "--seed", str(args.seed), "--pump-serial", "SIM0001", "--line-tau", "20",
                             "--line-tau-uncertainty", "30", "--meter-profile", "fixtures/meters/lf-2000.json"] + sim_args,
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=SOURCE)
@@ -69,11 +72,13 @@ def realtime_run(args, scenario, out):
         ready = dict(kv.split("=", 1) for kv in sim.stdout.readline().split()[1:])
         rig = os.path.join(out, "rig.json")
         with open(rig, "w") as f:
-            json.dump({"name": "separate-sim", "time_scale": args.speed, "line": {"tau_s": 20, "tau_uncertainty_pct": 30},
+            # A name of its own: pumprig locks a bench by its rig's name (runs in parallel).
+            json.dump({"name": "separate-sim-" + os.path.basename(out), "time_scale": args.speed, "line": {"tau_s": 20, "tau_uncertainty_pct": 30},
                        "pump": {"backend": "termios", "device": ready["pump"], "key": {"test_key": True}},
                        "meter": {"link": "rtu", "device": ready["meter"], "parity": "none",
                                  "profile": "fixtures/meters/lf-2000.json"}}, f)
-        return pumprig_run(args.build, os.path.join(out, "runs"), scenario, args.seed, rig)
+        extra = ["--rt-priority", str(args.rt_priority)] if args.rt_priority else []
+        return pumprig_run(args.build, os.path.join(out, "runs"), scenario, args.seed, rig, extra)
     finally:
         sim.stdin.close()  # end of input: the simulator exits
         try:
@@ -90,19 +95,27 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out")
     p.add_argument("--sim-arg", action="append", default=[], help="a further pumprig-sim option (--sim-arg=--drop-rate --sim-arg=0.05)")
+    p.add_argument("--rt-priority", type=int, default=0, help="pumprig run --rt-priority for the real-time runs")
+    p.add_argument("--sim-fifo", type=int, default=0, help="run the simulator at SCHED_FIFO N (chrt; root or CAP_SYS_NICE)")
     p.add_argument("--parallel", type=int, default=1, help="scenarios at once (default 1)")
     p.add_argument("scenarios", nargs="+")
     args = p.parse_args()
     args.build = os.path.abspath(args.build)
     out_root = args.out or tempfile.mkdtemp(prefix="rt-verdicts-")
-    print(f"speed {args.speed:g}, seed {args.seed}, records in {out_root}", flush=True)
+    print(f"speed {args.speed:g}, seed {args.seed}, rt-priority {args.rt_priority}, simulator SCHED_FIFO {args.sim_fifo or 'no'},"
+          f" parallel {args.parallel}, load average {os.getloadavg()[0]:.1f}, records in {out_root}", flush=True)
 
     def one(scenario):
         scenario = os.path.abspath(scenario)
         name = os.path.splitext(os.path.basename(scenario))[0]
         out = os.path.join(out_root, name)
         os.makedirs(out, exist_ok=True)
-        virtual, _ = pumprig_run(args.build, os.path.join(out, "virtual"), scenario, args.seed)
+        # The virtual-time record of an earlier call with the same --out is reused (it is deterministic).
+        virtual_out = os.path.join(out, "virtual")
+        try:
+            virtual = run_dir(virtual_out)
+        except (FileNotFoundError, RuntimeError):
+            virtual, _ = pumprig_run(args.build, virtual_out, scenario, args.seed)
         rt, wall = realtime_run(args, scenario, out)
         vv, vr = verdicts(virtual), verdicts(rt)
         diff = sorted(k for k in set(vv) | set(vr) if vv.get(k) != vr.get(k))
@@ -118,7 +131,7 @@ def main():
     # Real-time runs mostly wait; --parallel runs several scenarios at once, each on its own simulator.
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.parallel) as pool:
         results = list(pool.map(one, args.scenarios))
-    print(f"{sum(results)} of {len(results)} scenarios with the same verdicts", flush=True)
+    print(f"{sum(results)} of {len(results)} scenarios with the same verdicts; load average {os.getloadavg()[0]:.1f}", flush=True)
     return 0 if all(results) else 1
 
 

@@ -602,8 +602,11 @@ RunResult Runner::run() {
     };
 
     // Real-time benches: the meter is read by a thread of its own, on its own schedule, whatever
-    // the pump link is doing; it may run at a real-time priority (--rt-priority). It waits for
-    // start() below: the engine identifies and zeroes the meter first.
+    // the pump link is doing; it waits for start() below (the engine identifies and zeroes the
+    // meter first). --rt-priority puts it and the engine thread, which stamps pump events and
+    // STATUS answers, at SCHED_FIFO.
+    std::optional<RealtimePriority> priority;
+    if (!b_.virtual_time() && opt_.realtime_priority > 0) priority.emplace(opt_.realtime_priority);
     if (!b_.virtual_time()) {
         sampler_ = std::make_unique<Sampler>(Sampler::Options{[this] { return b_.meter().read(); }, &b_.clock(),
                                                               [this](BenchTime at) { return b_.wall_deadline(at); },
