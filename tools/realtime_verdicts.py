@@ -43,7 +43,9 @@ def pumprig_run(build, out, scenario, seed, rig=None, extra=()):
     if rig:
         argv += ["--rig", rig]
     t0 = time.monotonic()
-    subprocess.run(argv + [scenario], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=SOURCE)
+    r = subprocess.run(argv + [scenario], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=SOURCE)
+    if not os.path.isdir(out):
+        raise RuntimeError(f"{scenario}: pumprig wrote no run (exit {r.returncode}): {r.stderr.strip()[-500:]}")
     return run_dir(out), time.monotonic() - t0
 
 
@@ -73,7 +75,7 @@ def realtime_run(args, scenario, out):
         rig = os.path.join(out, "rig.json")
         with open(rig, "w") as f:
             # A name of its own: pumprig locks a bench by its rig's name (runs in parallel).
-            json.dump({"name": "separate-sim-" + os.path.basename(out), "time_scale": args.speed, "line": {"tau_s": 20, "tau_uncertainty_pct": 30},
+            json.dump({"name": f"separate-sim-{args.speed:g}x-" + os.path.basename(out), "time_scale": args.speed, "line": {"tau_s": 20, "tau_uncertainty_pct": 30},
                        "pump": {"backend": "termios", "device": ready["pump"], "key": {"test_key": True}},
                        "meter": {"link": "rtu", "device": ready["meter"], "parity": "none",
                                  "profile": "fixtures/meters/lf-2000.json"}}, f)
