@@ -13,6 +13,15 @@ bool all_digits(std::string_view s) {
 
 }  // namespace
 
+std::optional<Millis> max_sample_gap(std::span<const Sample> samples) {
+    std::optional<Millis> widest;
+    for (std::size_t i = 1; i < samples.size(); ++i) {
+        const Millis gap = samples[i].t - samples[i - 1].t;
+        if (!widest || gap > *widest) widest = gap;
+    }
+    return widest;
+}
+
 const char* to_string(Answer::Kind kind) {
     switch (kind) {
         case Answer::Kind::Ok: return "OK";

@@ -27,6 +27,10 @@ struct Sample {
     bool stale = false;      // the counter did not move: the meter's data is frozen
 };
 
+// The largest bench-time step between consecutive samples (record.json max_sample_gap_ms): how
+// long the record went without a reading. None with fewer than two samples.
+std::optional<Millis> max_sample_gap(std::span<const Sample> samples);
+
 // One EV line as received (duplicates included: the pump re-sends until acknowledged).
 struct PumpEventRecord {
     BenchTime bench_t;      // bench time the line was received

@@ -266,6 +266,7 @@ nlohmann::json to_json(const RunRecord& r) {
         gaps.push_back(gj);
     }
     j["gaps"] = gaps;
+    if (r.max_sample_gap) j["max_sample_gap_ms"] = r.max_sample_gap->count();
     if (r.horizon) j["horizon_ms"] = time_ms(*r.horizon);
     if (r.outcome) j["outcome"] = *r.outcome;
     if (!r.error.empty()) j["error"] = r.error;
@@ -395,6 +396,8 @@ Result<RunRecord> run_record_from_json(const json& j, std::string_view where) {
                 if (g.contains("program_unchanged")) gap.program_unchanged = g.at("program_unchanged").get<bool>();
                 r.gaps.push_back(std::move(gap));
             }
+        at = "/max_sample_gap_ms";
+        r.max_sample_gap = opt_ms(j, "max_sample_gap_ms");
         at = "/horizon_ms";
         r.horizon = opt_time(j, "horizon_ms");
         at = "/outcome";

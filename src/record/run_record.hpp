@@ -131,6 +131,9 @@ struct RunRecord {
     std::optional<std::map<std::string, double>> simulated_unit;
     std::vector<StepRecord> steps;
     std::vector<Gap> gaps;
+    // The largest step between consecutive samples.csv lines (record::max_sample_gap), set when
+    // the run is judged; none with fewer than two samples, and in records before it existed.
+    std::optional<Millis> max_sample_gap;
     // Every data file is complete before this bench time (horizon.txt while the run goes on).
     std::optional<BenchTime> horizon;
     std::optional<Outcome> outcome;

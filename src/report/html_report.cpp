@@ -331,6 +331,7 @@ std::string render_run_html(const RunView& v) {
     h += row("Start", esc(record::iso_time(r.start)));
     h += row("End", r.end ? esc(record::iso_time(*r.end)) : "");
     h += row("Bench duration", format_number(hours_from(v.start, v.end), 5) + " h");
+    if (r.max_sample_gap) h += row("Largest gap between samples", format_number(to_seconds(*r.max_sample_gap), 4) + " s");
     h += row("Record state", esc(record::to_string(r.state)));
     h += row("Outcome", esc(v.outcome));
     if (r.safe_stop)

@@ -13,6 +13,7 @@
 
 #include "core/realtime.hpp"
 #include "core/text.hpp"
+#include "run/sampler.hpp"
 #include "meter/total_tracker.hpp"
 #include "record/folder.hpp"
 #include "record/json.hpp"
@@ -147,6 +148,12 @@ private:
         if (opt_.log) opt_.log(s);
     }
     Result<void> sample_once();
+    void record_reading(BenchTime t, const Result<meter::MeterReading>& r);
+    // Real time: the readings the sampler thread took since the last call go into the record
+    // (this thread is the record's only writer). Returns the bench time before which every
+    // reading is recorded: the stamp of a read still under way, else the end of time.
+    BenchTime record_samples();
+    std::unique_ptr<Sampler> sampler_;               // real-time benches only (run/sampler.hpp)
     Result<void> drain_events();
     Result<void> status_once();
     // Samples, reads events and statuses on the bench clock until t, or until `done` says so.
@@ -202,6 +209,7 @@ void Runner::write_header() {
 // Everything stamped before `horizon` is recorded: a real-time bench commits every bench second
 // (what a kill may lose), a virtual one every bench minute (it replays in seconds).
 void Runner::commit(BenchTime horizon) {
+    if (sampler_) horizon = std::min(horizon, record_samples());
     rec_.commit(horizon);
     next_commit_ = horizon + (b_.virtual_time() ? Millis{60'000} : Millis{1000});
 }
@@ -258,12 +266,23 @@ Result<void> Runner::sample_once() {
     const BenchTime t = b_.clock().now();
     auto r = b_.meter().read();
     meter_answered_ = r.has_value();
+    record_reading(t, r);
+    return {};
+}
+
+BenchTime Runner::record_samples() {
+    auto batch = sampler_->take();
+    for (const auto& taken : batch.readings) record_reading(taken.t, taken.reading);
+    return batch.in_flight.value_or(BenchTime::max());
+}
+
+void Runner::record_reading(BenchTime t, const Result<meter::MeterReading>& r) {
     if (!r) {
         // A missing reading is a gap in the record, judged by the checks (INCONCLUSIVE), not
         // a reason to stop the run.
         log("meter: " + r.error().describe());
         rec_.trace_note(t, "meter", "read failed: " + r.error().describe());
-        return {};
+        return;
     }
     const verify::Sample s = to_sample(t, *r, tracker_.update(*r));
     // Samples go to disk only: a run of days keeps its memory flat, and the checks read the
@@ -271,7 +290,6 @@ Result<void> Runner::sample_once() {
     last_sample_ = s;
     ++sample_count_;
     rec_.sample(s);
-    return {};
 }
 
 Result<void> Runner::drain_events() {
@@ -332,7 +350,8 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         if (done && done()) return {};
         const BenchTime now = b_.clock().now();
         if (now >= t) return {};
-        const BenchTime next = std::min({t, next_sample_, next_status_});
+        // Real time: the meter is the sampler thread's; the engine wakes to commit its readings.
+        const BenchTime next = std::min({t, sampler_ ? next_commit_ : next_sample_, next_status_});
         if (b_.virtual_time()) {
             // Unconfirmed: the simulator applies the move before the meter request below, so a
             // sample costs one round trip, not two (docs/simulator.md, "Control channel").
@@ -359,7 +378,7 @@ Result<void> Runner::run_until(BenchTime t, const std::function<bool()>& done) {
         // The sample first: it is the one reading due at an exact instant; events and STATUS
         // can wait the few milliseconds it takes.
         bool meter_answered = false;
-        if (at >= next_sample_) {
+        if (!sampler_ && at >= next_sample_) {
             if (auto s = sample_once(); !s) return s;
             meter_answered = meter_answered_;
             while (next_sample_ <= at) next_sample_ += sc_.settings.sample_period;
@@ -594,11 +613,17 @@ RunResult Runner::run() {
         log("run ended early: " + ended_early->why);
     };
 
-    // Real-time benches: the sampling thread may run at a real-time priority (--rt-priority).
+    // Real-time benches: the meter is read by a thread of its own, on its own schedule, whatever
+    // the pump link is doing; it waits for start() below (the engine identifies and zeroes the
+    // meter first). --rt-priority puts it and the engine thread, which stamps pump events and
+    // STATUS answers, at SCHED_FIFO.
     std::optional<RealtimePriority> priority;
-    if (!b_.virtual_time() && opt_.realtime_priority > 0) {
-        priority.emplace(opt_.realtime_priority);
-        log(priority->detail());
+    if (!b_.virtual_time() && opt_.realtime_priority > 0) priority.emplace(opt_.realtime_priority);
+    if (!b_.virtual_time()) {
+        sampler_ = std::make_unique<Sampler>(Sampler::Options{[this] { return b_.meter().read(); }, &b_.clock(),
+                                                              [this](BenchTime at) { return b_.wall_deadline(at); },
+                                                              sc_.settings.sample_period, opt_.realtime_priority});
+        if (opt_.realtime_priority > 0) log(sampler_->priority_detail());
     }
 
     bool ok = true;
@@ -668,7 +693,8 @@ RunResult Runner::run() {
                    b_.pump().describe_link(), b_.meter().describe()};
     header_.scenario = {sc_.name, sc_.file.string(), sha256_file(sc_.file), sc_.tags, sc_.requirements};
     header_.seed = opt_.seed;
-    if (priority) header_.realtime_priority = record::RealtimeInfo{opt_.realtime_priority, priority->active(), priority->detail()};
+    if (sampler_ && opt_.realtime_priority > 0)
+        header_.realtime_priority = record::RealtimeInfo{opt_.realtime_priority, sampler_->priority_active(), sampler_->priority_detail()};
     header_.start = data_.times.start;
     header_.line_tau = data_.line_tau;
     header_.line_tau_uncertainty = data_.line_tau_uncertainty;
@@ -683,7 +709,8 @@ RunResult Runner::run() {
         std::filesystem::copy_file(opt_.rig_file, rec_.dir() / "rig.json", std::filesystem::copy_options::overwrite_existing, copy_ec);
     write_header();
 
-    if (ok) {
+    if (ok && sampler_) sampler_->start(data_.times.start);
+    if (ok && !sampler_) {
         if (auto s = sample_once(); !s) { fail_run(s.error(), Outcome::Error); ok = false; }
     }
     for (std::size_t i = 0; ok && i < sc_.steps.size(); ++i) {
@@ -714,6 +741,13 @@ RunResult Runner::run() {
             ok = false;
         }
     }
+    // Real time: the sampler ends here (a read under way is finished), and every reading it
+    // took is recorded before the run's end is.
+    if (sampler_) {
+        sampler_->stop();
+        (void)record_samples();
+        result.sampler_cpu_s = sampler_->cpu_seconds();
+    }
     if (opt_.progress) opt_.progress->finish(b_.rig().channel, printable(sc_.name));
     data_.times.end = b_.clock().now();
     data_.last_data = last_sample_ ? last_sample_->t : data_.times.end;
@@ -733,6 +767,7 @@ RunResult Runner::run() {
 
     if (auto back = record::read_samples_csv(rec_.dir() / "samples.csv"); back) {
         data_.samples = std::move(back->items);
+        header_.max_sample_gap = record::max_sample_gap(data_.samples);
     } else {
         log("cannot read the samples back for judging: " + back.error().describe());
     }

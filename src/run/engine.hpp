@@ -60,6 +60,7 @@ struct RunResult {
     std::vector<verify::CheckResult> checks;
     std::string error;        // why the run ended early (Error/Aborted)
     bench::SafeStopReport safe_stop;
+    double sampler_cpu_s = 0;  // real time: CPU time of the meter's sampling thread (run/sampler.hpp)
 };
 
 // A meter reading as the record keeps it: the total unwrapped by the tracker, a stale reading

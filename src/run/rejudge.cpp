@@ -270,6 +270,7 @@ Result<BuiltReports> build_reports(const fs::path& dir, const ReportOptions& opt
         rebuilt.initial_pump_offset = run.data.times.initial_pump_offset;
         rebuilt.pump_offset = run.data.pump_offset;
         rebuilt.line_tau = run.data.line_tau;
+        rebuilt.max_sample_gap = record::max_sample_gap(run.data.samples);
         rebuilt.steps = step_records(run.scenario, run.data.times);
         rebuilt.rebuilt = record::RebuiltInfo{"pumprig report", record::to_string(run.record.state), options.tolerance_pct, run.notes};
         out.rebuilt_record = dir / "record.rebuilt.json";
