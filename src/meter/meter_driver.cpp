@@ -138,7 +138,9 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
         modbus_flush(ctx_.get());
         reconnect_ = false;
     }
-    for (int attempt = 0; attempt <= link_.retries; ++attempt) {
+    int damaged = 0;  // attempts answered, but not readably
+    int attempt = 0;
+    for (; attempt <= link_.retries + std::min(damaged, link_.noise_retries); ++attempt) {
         if (attempt > 0) ++counters_.retries;
         // An answer that came after its request had timed out is still in the buffers: drop it,
         // or this request would take it for its own (the previous reading, a stale counter).
@@ -159,12 +161,13 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
             reconnect_ = true;
             return fail(ErrorKind::LinkLost, what + " on " + describe() + ": " + last_error);
         }
+        if (err != ETIMEDOUT && err != EAGAIN) ++damaged;
         // Whatever half answer is in the buffers is dropped before the next attempt.
     }
     ++counters_.errors;
     return fail(ErrorKind::Timeout,
                 "no valid answer from the meter on " + describe() + " to " + what + " after " +
-                    std::to_string(link_.retries + 1) + " attempts (last: " + last_error + ")");
+                    std::to_string(attempt) + " attempts (last: " + last_error + ")");
 }
 
 Result<MeterReading> MeterDriver::read() {

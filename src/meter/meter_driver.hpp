@@ -26,6 +26,9 @@ struct MeterLink {
     int unit_id = 1;
     Millis response_timeout{100};
     int retries = 2;     // extra attempts after a timeout or a corrupt answer
+    // Further attempts while the answers come back damaged (a bad CRC or length: the link is
+    // alive but noisy, and a read is cheap next to a missing sample; docs/reliability.md).
+    int noise_retries = 5;
 };
 
 // What a run record wants to know about the meter link.

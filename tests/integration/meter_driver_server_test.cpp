@@ -375,7 +375,7 @@ void read_request(int fd) {
 }
 
 // The answer to a read of registers 0..7 of an LF-2000 whose sample counter is `sample`.
-void write_answer(int fd, std::uint16_t sample) {
+void write_answer(int fd, std::uint16_t sample, bool damaged = false) {
     const std::array<std::uint16_t, 8> regs{0, 0, 0, 0, 1 /* VALID */, 2000, sample, 100};
     std::vector<std::uint8_t> adu{1, 0x04, 16};
     for (auto r : regs) {
@@ -385,6 +385,7 @@ void write_answer(int fd, std::uint16_t sample) {
     const auto crc = modbus_crc(adu.data(), adu.size());
     adu.push_back(static_cast<std::uint8_t>(crc & 0xFF));
     adu.push_back(static_cast<std::uint8_t>(crc >> 8));
+    if (damaged) adu[5] ^= 0x10;  // one bit of a register flipped on the line: the CRC fails
     REQUIRE(::write(fd, adu.data(), adu.size()) == static_cast<ssize_t>(adu.size()));
 }
 
@@ -420,4 +421,37 @@ TEST_CASE("meter driver never takes an answer that came after its timeout for th
     CHECK(second->sample == 2);
     REQUIRE(third.has_value());
     CHECK(third->sample == 3);
+}
+
+TEST_CASE("meter driver keeps reading while the answers come back damaged, within its noise retries") {
+    // Line noise (docs/reliability.md): four answers in a row with a bad CRC, then a good one.
+    // Two retries alone would lose the sample; a damaged answer shows the link is alive.
+    itest::PtyPair pty;
+    auto link = rtu_link(pty.slave_path);
+    link.retries = 2;
+    link.noise_retries = 5;
+    auto driver = MeterDriver::open(link, lf2000());
+    REQUIRE(driver.has_value());
+    std::thread meter([&] {
+        for (int i = 0; i < 4; ++i) {
+            read_request(pty.master);
+            write_answer(pty.master, 7, true);
+        }
+        read_request(pty.master);
+        write_answer(pty.master, 7);
+        // A meter whose every answer is damaged: 1 + 2 + 5 attempts, then the sample is missing.
+        for (int i = 0; i < 8; ++i) {
+            read_request(pty.master);
+            write_answer(pty.master, 8, true);
+        }
+    });
+    auto read = driver->read();
+    REQUIRE(read.has_value());
+    CHECK(read->sample == 7);
+    CHECK(driver->counters().retries == 4);
+    auto lost = driver->read();
+    meter.join();
+    REQUIRE_FALSE(lost.has_value());
+    CHECK(lost.error().message.find("after 8 attempts") != std::string::npos);
+    CHECK(driver->counters().retries == 4 + 7);
 }
