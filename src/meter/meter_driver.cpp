@@ -138,20 +138,25 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
         modbus_flush(ctx_.get());
         reconnect_ = false;
     }
+    // A link that answered the last call, or answers this one damaged, is alive but noisy: a
+    // few more attempts cost less than a missing sample. A dead link gets only `retries`.
+    const bool alive = answered_last_;
     int damaged = 0;  // attempts answered, but not readably
     int attempt = 0;
-    for (; attempt <= link_.retries + std::min(damaged, link_.noise_retries); ++attempt) {
+    for (; attempt <= link_.retries + (alive || damaged > 0 ? link_.noise_retries : 0); ++attempt) {
         if (attempt > 0) ++counters_.retries;
         // An answer that came after its request had timed out is still in the buffers: drop it,
         // or this request would take it for its own (the previous reading, a stale counter).
         if (std::exchange(flush_before_next_, false)) modbus_flush(ctx_.get());
         errno = 0;
         const int rc = call(ctx_.get());
+        answered_last_ = rc >= 0;
         if (rc >= 0) return rc;
         flush_before_next_ = true;
         const int err = errno;
         last_error = modbus_strerror(err);
         if (is_exception(err)) {
+            answered_last_ = true;
             ++counters_.errors;
             return fail(ErrorKind::DeviceError, "the meter refused " + what + " on " + describe() + ": " + last_error,
                         exception_code(err));

@@ -424,6 +424,8 @@ TEST_CASE("meter driver never takes an answer that came after its timeout for th
 }
 
 TEST_CASE("meter driver keeps reading while the answers come back damaged, within its noise retries") {
+    // (A first read that gets no answer at all, as on a dead link, has only its 2 retries: the
+    // test of the timeout naming the link.)
     // Line noise (docs/reliability.md): four answers in a row with a bad CRC, then a good one.
     // Two retries alone would lose the sample; a damaged answer shows the link is alive.
     itest::PtyPair pty;
