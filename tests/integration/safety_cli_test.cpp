@@ -62,6 +62,17 @@ std::vector<pid_t> children_of(pid_t pid) {
     return out;
 }
 
+// The rig of a bench started separately (as hardware is, at 10 times real time): it outlives
+// the runs, so a pump left running stays running for the next one.
+fs::path separate_bench_rig(const fs::path& dir, const bench::SimProcess& sim) {
+    const auto rig = dir / "shared.json";
+    write_text(rig, R"({"name": "shared-bench", "time_scale": 10, "lock_dir": ")" + dir.string() +
+                        R"(", "pump": {"backend": "termios", "device": ")" + sim.ready().at("pump") +
+                        R"(", "key": {"test_key": true}}, "meter": {"link": "rtu", "device": ")" + sim.ready().at("meter") +
+                        R"(", "parity": "none", "profile": "fixtures/meters/lf-2000.json"}})");
+    return rig;
+}
+
 }  // namespace
 
 TEST_CASE("a pump left running by a killed run is reported by probe, and stopped and confirmed before the next run") {
@@ -70,11 +81,7 @@ TEST_CASE("a pump left running by a killed run is reported by probe, and stopped
     TempDir tmp;
     auto sim = bench::SimProcess::start(sim_binary(), {"--time", "realtime", "--speed", "10", "--seed", "5"});
     REQUIRE_MESSAGE(sim.has_value(), (sim ? "" : sim.error().describe()));
-    const auto rig = tmp.path / "shared.json";
-    write_text(rig, R"({"name": "shared-bench", "time_scale": 10, "lock_dir": ")" + tmp.path.string() +
-                        R"(", "pump": {"backend": "termios", "device": ")" + sim->ready().at("pump") +
-                        R"(", "key": {"test_key": true}}, "meter": {"link": "rtu", "device": ")" + sim->ready().at("meter") +
-                        R"(", "parity": "none", "profile": "fixtures/meters/lf-2000.json"}})");
+    const auto rig = separate_bench_rig(tmp.path, *sim);
     {
         BackgroundRun killed({pumprig_binary(), "run", "--rig", rig.string(), "--out", (tmp.path / "killed").string(),
                               delivering_scenario(tmp.path, "killed", "2 h").string()},
@@ -123,11 +130,7 @@ TEST_CASE("a pump that will not stop: the run ends NOT confirmed stopped and the
         TempDir tmp;
         auto sim = bench::SimProcess::start(sim_binary(), {"--time", "realtime", "--speed", "10", "--seed", "7", "--defect", defect});
         REQUIRE_MESSAGE(sim.has_value(), (sim ? "" : sim.error().describe()));
-        const auto rig = tmp.path / "shared.json";
-        write_text(rig, R"({"name": "shared-bench", "time_scale": 10, "lock_dir": ")" + tmp.path.string() +
-                            R"(", "pump": {"backend": "termios", "device": ")" + sim->ready().at("pump") +
-                            R"(", "key": {"test_key": true}}, "meter": {"link": "rtu", "device": ")" + sim->ready().at("meter") +
-                            R"(", "parity": "none", "profile": "fixtures/meters/lf-2000.json"}})");
+        const auto rig = separate_bench_rig(tmp.path, *sim);
 
         // 1. A run on a stopped pump, ending at its last step: the safe stop tries for its
         // bounded time (kSafeStopTime, 10 s) and says the pump is NOT confirmed stopped.
@@ -215,6 +218,21 @@ TEST_CASE("SIGTERM on a pump that will not stop: the safe stop gives up at its b
     CHECK(seconds >= 10.0);
     CHECK(seconds < 15.0);
     CHECK(err.find("pump left NOT confirmed stopped") != std::string::npos);
+}
+
+TEST_CASE("a pump at end of service, which takes no STOP, is confirmed stopped by its STATUS") {
+    // ICD section 8: at EOS the pump is STOPPED for good and refuses all but HELLO, STATUS and
+    // EVACK (AUTH and STOP included); the safe stop used to spend its 10 s and report it NOT
+    // confirmed stopped.
+    TempDir tmp;
+    auto r = test::run_command({pumprig_binary(), "run", "--out", (tmp.path / "runs").string(), source() + "/scenarios/functions/end-of-service.json"},
+                               300s);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    const auto record = only_record(tmp.path / "runs");
+    CHECK(record["safe_stop"]["confirmed_stopped"] == true);
+    CHECK(record["safe_stop"]["detail"].get<std::string>().find("STATUS state=STOPPED") != std::string::npos);
+    CHECK(r.err.find("NOT confirmed stopped") == std::string::npos);
 }
 
 TEST_CASE("SIGHUP and SIGQUIT end a run like SIGTERM: pump stopped and confirmed, record written, exit 3") {
