@@ -355,6 +355,15 @@ SafeStopReport Bench::safe_stop() {
                 }
             }
         }
+        if (error && error->kind == ErrorKind::DeviceError) {
+            // STOP could not be sent or was refused (at end of service the pump takes only
+            // HELLO, STATUS and EVACK): STATUS, which needs no session, may still show it stopped.
+            if (auto st = pump_->status(); st && st->state == pump::PumpState::Stopped) {
+                r.confirmed_stopped = true;
+                r.detail = "pump stopped (STATUS state=STOPPED; " + why + ")";
+                return r;
+            }
+        }
         session_refused = error && error->kind == ErrorKind::DeviceError && error->code == "AUTH";
         // A key that cannot be loaded will not load on the next attempt either.
         if (error && error->kind == ErrorKind::BadInput) break;

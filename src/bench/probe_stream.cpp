@@ -106,15 +106,30 @@ Result<void> ProbeStream::do_retry(std::string& out) {
     c.expected = record::Answer::parse(first);
     bool answered = false;
     // Whatever else comes meanwhile (events) goes on to the driver; the repeated answer does not
-    // (the driver has its answer already).
-    pump::codec::FrameDecoder dec;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
+    // (the driver has its answer already). Through line noise the same frame is sent again as
+    // the driver would (a damaged answer, CRC refused, or silence for 300 ms): each is the same
+    // retry the probe makes, so the pump must answer each with its first answer.
+    pump::codec::FrameDecoder dec(true);
+    int resends_left = 20;
+    auto sent_at = std::chrono::steady_clock::now();
+    auto send_again = [&]() -> Result<void> {
+        if (resends_left-- <= 0) return {};
+        sent_at = std::chrono::steady_clock::now();
+        return inner_->write(pump::codec::encode_frame(retry_body_));
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(10000);
     while (!answered && std::chrono::steady_clock::now() < deadline) {
         auto got = inner_->read_some(std::chrono::milliseconds(100));
         if (!got) return std::unexpected(got.error());
+        if (got->empty() && std::chrono::steady_clock::now() - sent_at > std::chrono::milliseconds(300))
+            if (auto w = send_again(); !w) return w;
         dec.feed(*got);
         while (auto line = dec.next()) {
-            if (line->status != pump::codec::DecodedLine::Status::Ok) continue;
+            if (line->status != pump::codec::DecodedLine::Status::Ok || line->body.starts_with("0,ERR,code=CRC")) {
+                if (!line->raw.starts_with("$EV,") && !answered)
+                    if (auto w = send_again(); !w) return w;
+                continue;
+            }
             if (!is_event(line->body) && line->body.starts_with(seq + ",") && !answered) {
                 if (is_busy(line->body) && busy_left-- > 0) {
                     // "Try again after 1 s": the same frame again, as any retry.

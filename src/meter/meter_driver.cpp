@@ -139,23 +139,33 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
         modbus_flush(ctx_.get());
         reconnect_ = false;
     }
-    for (int attempt = 0; attempt <= link_.retries; ++attempt) {
+    // A link that answered the last call, or answers this one damaged, is alive but noisy: a
+    // few more attempts cost less than a missing sample. A dead link gets only `retries`.
+    const bool alive = answered_last_;
+    int damaged = 0;  // attempts answered, but not readably
+    bool timed_out_before = false;
+    int attempt = 0;
+    for (; attempt <= link_.retries + (alive || damaged > 0 ? link_.noise_retries : 0); ++attempt) {
         if (attempt > 0) ++counters_.retries;
         // An answer that came after its request had timed out is still in the buffers: drop it,
         // or this request would take it for its own (the previous reading, a stale counter).
         if (std::exchange(flush_before_next_, false)) modbus_flush(ctx_.get());
         errno = 0;
         const int rc = call(ctx_.get());
+        answered_last_ = rc >= 0;
         if (rc >= 0) {
-            // After a failed attempt the answer just taken may have been the late answer to it,
-            // and this attempt's own may still come: the next request must not take it.
-            if (attempt > 0) drop_late_answers();
+            // After an attempt that timed out, the answer just taken may have been the late
+            // answer to it, and this attempt's own may still come: the next request must not
+            // take it. (After a damaged answer nothing more is on its way.)
+            if (timed_out_before) drop_late_answers();
             return rc;
         }
+        timed_out_before = timed_out_before || errno == ETIMEDOUT;
         flush_before_next_ = true;
         const int err = errno;
         last_error = modbus_strerror(err);
         if (is_exception(err)) {
+            answered_last_ = true;
             ++counters_.errors;
             return fail(ErrorKind::DeviceError, "the meter refused " + what + " on " + describe() + ": " + last_error,
                         exception_code(err));
@@ -165,12 +175,13 @@ Result<int> MeterDriver::transact(const std::string& what, Call&& call) {
             reconnect_ = true;
             return fail(ErrorKind::LinkLost, what + " on " + describe() + ": " + last_error);
         }
+        if (err != ETIMEDOUT && err != EAGAIN) ++damaged;
         // Whatever half answer is in the buffers is dropped before the next attempt.
     }
     ++counters_.errors;
     return fail(ErrorKind::Timeout,
                 "no valid answer from the meter on " + describe() + " to " + what + " after " +
-                    std::to_string(link_.retries + 1) + " attempts (last: " + last_error + ")");
+                    std::to_string(attempt) + " attempts (last: " + last_error + ")");
 }
 
 void MeterDriver::drop_late_answers() {

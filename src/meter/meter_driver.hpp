@@ -26,6 +26,9 @@ struct MeterLink {
     int unit_id = 1;
     Millis response_timeout{100};
     int retries = 2;     // extra attempts after a timeout or a corrupt answer
+    // Further attempts when the link is alive but noisy (it answered the last call, or answers
+    // this one damaged): a read is cheap next to a missing sample (docs/reliability.md).
+    int noise_retries = 5;
 };
 
 // What a run record wants to know about the meter link.
@@ -80,6 +83,7 @@ private:
     // buffers are flushed right before the next request. After a good answer there is nothing
     // to drop, and a flush per request would cost a syscall on every sample.
     bool flush_before_next_ = false;
+    bool answered_last_ = false;  // the last call got an answer (a reading or an exception)
 };
 
 // True when path names a pseudo-terminal slave (socat links are followed).

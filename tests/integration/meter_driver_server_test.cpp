@@ -375,7 +375,7 @@ void read_request(int fd) {
 }
 
 // The answer to a read of registers 0..7 of an LF-2000 whose sample counter is `sample`.
-std::vector<std::uint8_t> answer_adu(std::uint16_t sample) {
+std::vector<std::uint8_t> answer_adu(std::uint16_t sample, bool damaged = false) {
     const std::array<std::uint16_t, 8> regs{0, 0, 0, 0, 1 /* VALID */, 2000, sample, 100};
     std::vector<std::uint8_t> adu{1, 0x04, 16};
     for (auto r : regs) {
@@ -385,6 +385,7 @@ std::vector<std::uint8_t> answer_adu(std::uint16_t sample) {
     const auto crc = modbus_crc(adu.data(), adu.size());
     adu.push_back(static_cast<std::uint8_t>(crc & 0xFF));
     adu.push_back(static_cast<std::uint8_t>(crc >> 8));
+    if (damaged) adu[5] ^= 0x10;  // one bit of a register flipped on the line: the CRC fails
     return adu;
 }
 
@@ -398,7 +399,10 @@ void write_answers(int fd, std::initializer_list<std::uint16_t> samples) {
     REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
 }
 
-void write_answer(int fd, std::uint16_t sample) { write_answers(fd, {sample}); }
+void write_answer(int fd, std::uint16_t sample, bool damaged = false) {
+    const auto adu = answer_adu(sample, damaged);
+    REQUIRE(::write(fd, adu.data(), adu.size()) == static_cast<ssize_t>(adu.size()));
+}
 
 }  // namespace
 
@@ -462,4 +466,39 @@ TEST_CASE("meter driver drops the second answer when a timed-out request and its
     CHECK(driver->counters().retries == 1);
     REQUIRE(next.has_value());
     CHECK(next->sample == 3);
+}
+
+TEST_CASE("meter driver keeps reading while the answers come back damaged, within its noise retries") {
+    // (A first read that gets no answer at all, as on a dead link, has only its 2 retries: the
+    // test of the timeout naming the link.)
+    // Line noise (docs/reliability.md): four answers in a row with a bad CRC, then a good one.
+    // Two retries alone would lose the sample; a damaged answer shows the link is alive.
+    itest::PtyPair pty;
+    auto link = rtu_link(pty.slave_path);
+    link.retries = 2;
+    link.noise_retries = 5;
+    auto driver = MeterDriver::open(link, lf2000());
+    REQUIRE(driver.has_value());
+    std::thread meter([&] {
+        for (int i = 0; i < 4; ++i) {
+            read_request(pty.master);
+            write_answer(pty.master, 7, true);
+        }
+        read_request(pty.master);
+        write_answer(pty.master, 7);
+        // A meter whose every answer is damaged: 1 + 2 + 5 attempts, then the sample is missing.
+        for (int i = 0; i < 8; ++i) {
+            read_request(pty.master);
+            write_answer(pty.master, 8, true);
+        }
+    });
+    auto read = driver->read();
+    REQUIRE(read.has_value());
+    CHECK(read->sample == 7);
+    CHECK(driver->counters().retries == 4);
+    auto lost = driver->read();
+    meter.join();
+    REQUIRE_FALSE(lost.has_value());
+    CHECK(lost.error().message.find("after 8 attempts") != std::string::npos);
+    CHECK(driver->counters().retries == 4 + 7);
 }

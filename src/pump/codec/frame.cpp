@@ -54,7 +54,7 @@ void FrameDecoder::feed(std::string_view bytes) {
     for (char ch : bytes) {
         const auto c = static_cast<unsigned char>(ch);
         if (c == '$') {
-            if (in_line_) ++discarded_;  // a '$' inside a line discards what came before it
+            if (in_line_) drop(std::move(line_));  // a '$' inside a line discards what came before it
             reset();
             in_line_ = true;
             line_ += '$';
@@ -73,6 +73,11 @@ void FrameDecoder::feed(std::string_view bytes) {
     }
 }
 
+void FrameDecoder::drop(std::string line) {
+    ++discarded_;
+    if (report_dropped_) queue_.push_back(DecodedLine{DecodedLine::Status::Dropped, {}, std::move(line)});
+}
+
 void FrameDecoder::finish_line() {
     std::string line = std::move(line_);
     const bool overflow = overflow_, bad = bad_byte_;
@@ -80,31 +85,31 @@ void FrameDecoder::finish_line() {
     if (!line.empty() && line.back() == '\r') line.pop_back();  // CR is optional before LF
     // A CR elsewhere in the line is a byte outside 0x20..0x7E.
     if (line.find('\r') != std::string::npos) {
-        ++discarded_;
+        drop(std::move(line));
         return;
     }
     if (overflow || bad) {
-        ++discarded_;
+        drop(std::move(line));
         return;
     }
     const auto star = line.find('*');
     // '$' BODY '*' then exactly four hexadecimal digits.
     if (star == std::string::npos || line.size() != star + 5 || star < 2) {
-        ++discarded_;
+        drop(std::move(line));
         return;
     }
     std::uint16_t crc = 0;
     for (std::size_t i = star + 1; i < line.size(); ++i) {
         const int v = hex_value(line[i]);
         if (v < 0) {
-            ++discarded_;
+            drop(std::move(line));
             return;
         }
         crc = static_cast<std::uint16_t>((crc << 4) | v);
     }
     std::string body = line.substr(1, star - 1);
     if (!is_valid_body(body)) {
-        ++discarded_;
+        drop(std::move(line));
         return;
     }
     DecodedLine out;

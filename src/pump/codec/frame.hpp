@@ -27,6 +27,7 @@ struct DecodedLine {
     enum class Status {
         Ok,       // CRC matched: body holds the frame's body
         BadCrc,   // complete frame, CRC mismatch (a request is answered 0,ERR,code=CRC)
+        Dropped,  // broken by the receiving rules (raw only); given only when asked for
     };
     Status status = Status::Ok;
     std::string body;
@@ -38,6 +39,9 @@ struct DecodedLine {
 // malformed CRC field or with a byte outside 0x20..0x7E is discarded silently.
 class FrameDecoder {
 public:
+    // With report_dropped, a line the receiving rules drop is also queued (status Dropped): a
+    // host may take a broken line as the damaged answer to its request (docs/reliability.md).
+    explicit FrameDecoder(bool report_dropped = false) : report_dropped_(report_dropped) {}
     // Feed bytes; complete lines are queued and returned by next().
     void feed(std::string_view bytes);
     std::optional<DecodedLine> next();
@@ -49,6 +53,8 @@ public:
 
 private:
     void finish_line();
+    void drop(std::string line);
+    bool report_dropped_ = false;
     std::string line_;
     bool in_line_ = false;
     bool overflow_ = false;

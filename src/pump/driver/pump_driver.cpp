@@ -278,15 +278,19 @@ Result<Response> PumpDriver::transact(std::string_view verb, Fields args, Exchan
         enum class Next { Wait, Resend, Busy, Timeout } next = Next::Wait;
         while (next == Next::Wait) {
             while (auto line = next_line()) {
-                if (line->status == codec::DecodedLine::Status::BadCrc) {
+                if (line->status != codec::DecodedLine::Status::Ok) {
                     // A line we cannot trust is dropped; the pump re-sends events, and a lost
                     // response is covered by the timeout and the retry.
-                    ++counters_.crc_errors;
-                    ++counters_.discarded_lines;
-                    // It reads as the answer to this request, damaged: send the same frame again
-                    // now rather than wait out the timeout (the pump answers a repeat with its
-                    // previous response; a second answer that comes later is dropped as stale).
-                    if (may_resend_frame && line->raw.starts_with("$" + seq_text + ",") && may_resend_after(true)) {
+                    if (line->status == codec::DecodedLine::Status::BadCrc) {
+                        ++counters_.crc_errors;
+                        ++counters_.discarded_lines;  // a Dropped line was counted by the decoder
+                    }
+                    // Unless it is an event, it reads as the answer to this request, damaged
+                    // (in its CRC, or by a byte the receiving rules refuse, even in its SEQ):
+                    // send the same frame again now rather than wait out the timeout. Always
+                    // safe: the pump answers a repeat with its previous response, and a second
+                    // answer that comes later is dropped as stale.
+                    if (may_resend_frame && !line->raw.starts_with("$EV,") && may_resend_after(true)) {
                         next = Next::Resend;
                         break;
                     }
@@ -431,6 +435,7 @@ Result<void> PumpDriver::pump_incoming(Millis wall_wait, bool stop_on_boot, bool
     const auto deadline = steady::now() + wall_wait;
     auto drain = [&] {
         while (auto line = next_line()) {
+            if (line->status == codec::DecodedLine::Status::Dropped) continue;  // counted by the decoder
             if (line->status == codec::DecodedLine::Status::BadCrc) {
                 ++counters_.crc_errors;
                 ++counters_.discarded_lines;

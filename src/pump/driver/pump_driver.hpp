@@ -228,7 +228,7 @@ private:
     std::unique_ptr<transport::ByteStream> link_;
     DriverOptions options_;
     std::function<void(Millis)> wait_hook_;
-    codec::FrameDecoder decoder_;
+    codec::FrameDecoder decoder_{true};  // broken lines too: evidence of noise
     std::size_t decoder_discards_seen_ = 0;
     std::uint32_t next_seq_ = 1;
     bool session_active_ = false;

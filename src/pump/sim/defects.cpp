@@ -50,6 +50,8 @@ constexpr std::array<DefectInfo, static_cast<std::size_t>(Defect::kCount)> kCata
     {Defect::EosKeepsRunning, "eos_keeps_running", "at EOS (battery exhausted) delivery goes on"},
     {Defect::RefillAdds, "refill_adds", "REFILL adds res_ml to the estimate instead of setting it"},
     {Defect::PtmLockoutOnClock, "ptm_lockout_on_clock", "the patient-bolus lockout is timed on the settable clock, not elapsed time"},
+    {Defect::StopIgnored, "stop_ignored", "STOP while delivering is answered OK but delivery goes on (state stays RUNNING or PRIMING)"},
+    {Defect::StopRefused, "stop_refused", "STOP while delivering is refused with ERR,code=STATE and delivery goes on"},
 }};
 
 constexpr std::array<DefectAlias, 10> kAliases{{

@@ -48,6 +48,8 @@ enum class Defect {
     EosKeepsRunning,        // at EOS delivery goes on
     RefillAdds,             // REFILL adds res_ml to the estimate instead of setting it
     PtmLockoutOnClock,      // the patient-bolus lockout runs on the settable clock
+    StopIgnored,            // STOP while delivering is answered OK, but delivery goes on
+    StopRefused,            // STOP while delivering is refused with ERR,code=STATE
     kCount
 };
 

@@ -482,6 +482,11 @@ PumpModel::Reply PumpModel::on_stop(const Args& args) {
     // OK also when already STOPPED. From SUSPENDED, STOP is what clears MOTOR_STALL.
     // stall_not_cleared: the alarm stays and the pump stays SUSPENDED.
     if (alarm_set(Alarm::MotorStall) && defect(Defect::StallNotCleared)) return {};
+    // stop_ignored, stop_refused: a pump that will not stop (the ICD allows STOP in every state).
+    if (state_ == PumpState::Running || state_ == PumpState::Priming) {
+        if (defect(Defect::StopIgnored)) return {};
+        if (defect(Defect::StopRefused)) return PUMP_ERR("STATE", std::string("STOP not taken while ") + to_string(state_));
+    }
     clear_alarm(Alarm::MotorStall);
     if (bolus_ && defect(Defect::StopKeepsBolus)) {
         // The basal stops, the bolus under way is left running to its end.

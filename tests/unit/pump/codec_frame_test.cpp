@@ -191,3 +191,22 @@ TEST_CASE("valid bodies are 1 to 240 printable characters other than dollar and 
     CHECK_FALSE(is_valid_body("1,HE*LLO"));
     CHECK_FALSE(is_valid_body("1,HE\nLLO"));
 }
+
+TEST_CASE("receiving: a decoder asked to report dropped lines queues them as Dropped with their raw bytes") {
+    // The pump (and the ICD's receiver) drops them silently; the host's driver wants to know
+    // that a broken line came, to send its request again at once.
+    FrameDecoder quiet, told(true);
+    const std::string broken = "$12,O\x01K*1234\r\n";
+    const std::string good = encode_frame("13,OK");
+    for (auto* d : {&quiet, &told}) d->feed(broken + good);
+    CHECK(quiet.next()->body == "13,OK");
+    CHECK_FALSE(quiet.next());
+    auto first = told.next();
+    REQUIRE(first);
+    CHECK(first->status == DecodedLine::Status::Dropped);
+    CHECK(first->raw == "$12,O\x01K*1234");
+    CHECK(first->body.empty());
+    CHECK(told.next()->body == "13,OK");
+    CHECK(quiet.discarded() == 1);
+    CHECK(told.discarded() == 1);
+}

@@ -430,6 +430,40 @@ TEST_CASE("driver: a damaged answer is discarded, the same frame sent again at o
     CHECK(rig.driver->counters().timeouts == 0);  // not waited out
 }
 
+TEST_CASE("driver: an answer broken by a byte outside the printable range, even in its SEQ, is re-sent at once") {
+    // The receiving rules drop such a line silently; it is not an event, so it reads as this
+    // request's answer, damaged (1 % line noise: docs/reliability.md).
+    Rig rig;
+    int seen = 0;
+    rig.pump->on_frame = [&seen](const codec::DecodedLine& l, FakePumpState& p) {
+        if (++seen == 1) {
+            auto bad = codec::encode_frame(std::to_string(seq_of(l)) + ",OK");
+            bad[1] = static_cast<char>(bad[1] ^ 0x80);  // the SEQ's first digit
+            p.to_host.push_back(bad);
+        } else {
+            p.reply(seq_of(l), "OK");
+        }
+    };
+    REQUIRE(rig.driver->start());
+    REQUIRE(rig.pump->writes.size() == 2);
+    CHECK(rig.pump->writes[0] == rig.pump->writes[1]);
+    CHECK(rig.driver->counters().discarded_lines == 1);
+    CHECK(rig.driver->counters().timeouts == 0);  // not waited out
+}
+
+TEST_CASE("driver: a broken event line is not taken for the answer") {
+    Rig rig;
+    rig.pump->on_frame = [](const codec::DecodedLine& l, FakePumpState& p) {
+        auto bad = ev(1, "1767225600.000", "STATE,state=RUNNING");
+        bad[10] = '\x01';
+        p.to_host.push_back(bad);
+        p.reply(seq_of(l), "OK");
+    };
+    REQUIRE(rig.driver->start());
+    CHECK(rig.pump->writes.size() == 1);
+    CHECK(rig.driver->counters().discarded_lines == 1);
+}
+
 TEST_CASE("driver: a line with a bad CRC that is not this request's answer is discarded and the answer taken") {
     Rig rig;
     rig.pump->on_frame = [](const codec::DecodedLine& l, FakePumpState& p) {
