@@ -124,27 +124,39 @@ Result<void> ProbeStream::do_retry(std::string& out) {
     c.verb = "probe.retry";
     // The first answer's text as the pump sent it, parsed once into a value.
     c.expected = record::Answer::parse(first);
-    bool answered = false;
     // Whatever else comes meanwhile (events) goes on to the driver; the repeated answer does not
     // (the driver has its answer already).
+    Result<void> resent{};
+    auto r = keep_answer(seq, out, [&](const std::string& body) {
+        if (is_busy(body) && busy_left-- > 0) {
+            // "Try again after 1 s": the same frame again, as any retry.
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            resent = resend_request();
+            return !resent;  // a failed write ends the wait
+        }
+        c.answer = record::Answer::parse(body);
+        note("probe.retry: the answer to the repeated SEQ " + seq + " kept from the driver (it has its answer)");
+        return true;
+    });
+    if (!r) return r;
+    if (!resent) return resent;
+    records_.push_back(c);  // still none: the pump did not answer the repeated request
+    return {};
+}
+
+Result<void> ProbeStream::keep_answer(const std::string& seq, std::string& out,
+                                      const std::function<bool(const std::string& body)>& answered) {
     pump::codec::FrameDecoder dec;
+    bool done = false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
-    while (!answered && std::chrono::steady_clock::now() < deadline) {
+    while (!done && std::chrono::steady_clock::now() < deadline) {
         auto got = inner_->read_some(std::chrono::milliseconds(100));
         if (!got) return std::unexpected(got.error());
         dec.feed(*got);
         while (auto line = dec.next()) {
             if (line->status != pump::codec::DecodedLine::Status::Ok) continue;
-            if (!is_event(line->body) && line->body.starts_with(seq + ",") && !answered) {
-                if (is_busy(line->body) && busy_left-- > 0) {
-                    // "Try again after 1 s": the same frame again, as any retry.
-                    std::this_thread::sleep_for(std::chrono::seconds(1));
-                    if (auto w = resend_request(); !w) return w;
-                    continue;
-                }
-                c.answer = record::Answer::parse(line->body);
-                answered = true;
-                note("probe.retry: the answer to the repeated SEQ " + seq + " kept from the driver (it has its answer)");
+            if (!done && !is_event(line->body) && line->body.starts_with(seq + ",")) {
+                done = answered(line->body);
                 continue;
             }
             const std::string frame = pump::codec::encode_frame(line->body);
@@ -152,7 +164,6 @@ Result<void> ProbeStream::do_retry(std::string& out) {
             out += frame;
         }
     }
-    records_.push_back(c);  // still none: the pump did not answer the repeated request
     return {};
 }
 
@@ -256,24 +267,7 @@ Result<void> ProbeStream::send_held_evacks(std::string& out) {
         note("probe.overflow: held EVACK " + body + " sent now by pumprig; its answer is kept from the driver (it had one)");
         if (auto w = inner_->write(frame); !w) return w;
         // Its answer stays here; events that come meanwhile go on to the driver.
-        pump::codec::FrameDecoder dec;
-        bool answered = false;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
-        while (!answered && std::chrono::steady_clock::now() < deadline) {
-            auto got = inner_->read_some(std::chrono::milliseconds(100));
-            if (!got) return std::unexpected(got.error());
-            dec.feed(*got);
-            while (auto line = dec.next()) {
-                if (line->status != pump::codec::DecodedLine::Status::Ok) continue;
-                if (!answered && !is_event(line->body) && line->body.starts_with(seq + ",")) {
-                    answered = true;
-                    continue;
-                }
-                const std::string f = pump::codec::encode_frame(line->body);
-                observe_incoming(f);
-                out += f;
-            }
-        }
+        if (auto r = keep_answer(seq, out, [](const std::string&) { return true; }); !r) return r;
     }
     return {};
 }

@@ -68,6 +68,10 @@ private:
         if (note_) note_(text);
     }
     Result<void> resend_request();
+    // Reads for up to 2 s until `answered` takes a response with `seq` (it may ask to wait on);
+    // that answer stays here, other lines are observed and go on to the driver through `out`.
+    Result<void> keep_answer(const std::string& seq, std::string& out,
+                             const std::function<bool(const std::string& body)>& answered);
 
     std::unique_ptr<transport::ByteStream> inner_;
     const Clock* clock_;
