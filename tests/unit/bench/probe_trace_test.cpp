@@ -181,6 +181,9 @@ TEST_CASE("probe overflow: EVACKs held from the ALARM until 65 newer events, the
     CHECK(link.sent == link.pump_received());
     CHECK(link.received == link.pump_sent());
     CHECK(std::any_of(link.notes.begin(), link.notes.end(), [](const std::string& n) { return n.find("65 events newer than ALARM n=1") != std::string::npos; }));
+    // Each EVACK the probe sent itself (n=2 to 65: held while fewer than 65 newer had come) is
+    // told in a note before its bytes.
+    CHECK(std::count_if(link.notes.begin(), link.notes.end(), [](const std::string& n) { return n.find("sent now by pumprig") != std::string::npos; }) == 64);
     CHECK(link.probes->take_records().empty());  // not judged yet
 
     clock.advance(Millis{10'000});
