@@ -163,7 +163,8 @@ private:
     void progress();
     std::optional<BenchPlan> plan_;  // for progress: the bench time the scenario needs
     bool stop_requested() const { return opt_.stop_requested && opt_.stop_requested->load(); }
-    // Scenario tags "probe-retry" and "probe-resend" arm the pump link probes (bench/probe_stream.hpp).
+    // Scenario tags "probe-retry", "probe-resend" and "probe-overflow" arm the pump link probes
+    // (bench/probe_stream.hpp).
     bool has_tag(std::string_view tag) const { return std::find(sc_.tags.begin(), sc_.tags.end(), tag) != sc_.tags.end(); }
 
     bench::Bench& b_;
@@ -505,6 +506,7 @@ Result<void> Runner::exec_step(std::size_t i) {
             },
             [&](const StartStep&) -> Result<void> {
                 if (has_tag("probe-resend") && b_.probes()) b_.probes()->arm_resend();
+                if (has_tag("probe-overflow") && b_.probes()) b_.probes()->arm_overflow();
                 return record_answer(command(i, "START", [&] { return pump.start(); }));
             },
             [&](const StopStep&) -> Result<void> { return record_answer(command(i, "STOP", [&] { return pump.stop(); })); },

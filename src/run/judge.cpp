@@ -344,11 +344,15 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     }
     {
         // Probe records (bench/probe_stream.hpp) are judged as answers under their own ids.
-        std::vector<verify::CommandRecord> commands, retry, resend;
-        for (const auto& c : run.commands) (c.verb == "probe.retry" ? retry : c.verb == "probe.resend" ? resend : commands).push_back(c);
+        std::vector<verify::CommandRecord> commands, retry, resend, overflow;
+        for (const auto& c : run.commands)
+            (c.verb == "probe.retry" ? retry : c.verb == "probe.resend" ? resend : c.verb == "probe.overflow" ? overflow : commands).push_back(c);
         for (auto& r : verify::check_command_answers(commands, "command", plus(sc.requirements, "SRS-COM-003"))) out.push_back(std::move(r));
         for (auto& r : verify::check_command_answers(retry, "probe.retry", sc.requirements)) out.push_back(std::move(r));
         for (auto& r : verify::check_probe_resends(resend, bench::ProbeStream::kResendLimit, "probe.resend", sc.requirements))
+            out.push_back(std::move(r));
+        // An ALARM kept past 64 unacknowledged events comes again like any unacknowledged event.
+        for (auto& r : verify::check_probe_resends(overflow, bench::ProbeStream::kResendLimit, "probe.overflow", sc.requirements))
             out.push_back(std::move(r));
     }
 

@@ -203,6 +203,7 @@ TEST_CASE("defect empty_res_no_min_rate is caught") { check_defect("empty_res_no
 TEST_CASE("defect stop_keeps_bolus is caught") { check_defect("stop_keeps_bolus"); }
 TEST_CASE("defect retry_executed_again is caught") { check_defect("retry_executed_again"); }
 TEST_CASE("defect events_not_resent is caught") { check_defect("events_not_resent"); }
+TEST_CASE("defect event_overflow_drops_alarms is caught") { check_defect("event_overflow_drops_alarms"); }
 TEST_CASE("defect motor_stall_unreported is caught") { check_defect("motor_stall_unreported"); }
 TEST_CASE("defect priming_volume_wrong is caught") { check_defect("priming_volume_wrong"); }
 TEST_CASE("defect clock_drift_1pct is caught") { check_defect("clock_drift_1pct"); }

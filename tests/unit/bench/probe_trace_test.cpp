@@ -31,7 +31,7 @@ struct ProbedLink {
     bench::ProbeStream* probes = nullptr;
     std::unique_ptr<PumpDriver> driver;
 
-    ProbedLink() {
+    explicit ProbedLink(const Clock* clock = nullptr) {
         DriverOptions options;
         options.seed = 7;
         options.response_timeout = Millis{5};
@@ -44,7 +44,7 @@ struct ProbedLink {
         };
         auto traced = std::make_unique<TracedLink>(std::make_unique<FakePumpStream>(pump), sink, options.secrets);
         auto* tap = traced.get();
-        auto probe = std::make_unique<bench::ProbeStream>(std::move(traced), nullptr, [tap](std::string_view t) { tap->note(t); });
+        auto probe = std::make_unique<bench::ProbeStream>(std::move(traced), clock, [tap](std::string_view t) { tap->note(t); });
         probes = probe.get();
         driver = std::make_unique<PumpDriver>(std::move(probe), options);
         driver->set_wait_hook([](Millis) {});
@@ -141,4 +141,89 @@ TEST_CASE("probe trace: the BOLUS the retry probe sends again is in the trace as
     REQUIRE(records.size() == 1);
     CHECK(records[0].verb == "probe.retry");
     CHECK(records[0].answer.kind == record::Answer::Kind::Ok);
+}
+
+namespace {
+
+// The overflow probe's pump: an ALARM (n=1), then `newer` STATE events, each line as the pump
+// sends it; the test plays the pump's re-sending by hand.
+std::string overflow_event(std::uint32_t n) {
+    return n == 1 ? "EV,n=1,t=1767225601.000,type=ALARM,code=LOW_RES,state=SET"
+                  : "EV,n=" + std::to_string(n) + ",t=1767225602.000,type=STATE,state=RUNNING";
+}
+
+// A zero-wait poll reads once (one line from the fake pump) and acknowledges a few events: poll
+// a bounded number of times, enough for every line and acknowledgement.
+void settle(ProbedLink& link) {
+    for (int i = 0; i < 300; ++i) REQUIRE(link.driver->poll_events(Millis{0}));
+}
+
+void send_events(ProbedLink& link, std::uint32_t from, std::uint32_t to) {
+    for (auto n = from; n <= to; ++n) link.pump->reply(overflow_event(n));
+    settle(link);
+}
+
+}  // namespace
+
+TEST_CASE("probe overflow: EVACKs held from the ALARM until 65 newer events, then sent by the probe, the ALARM sent again passes") {
+    ManualClock clock(kDefaultVirtualEpoch);
+    ProbedLink link(&clock);
+    link.probes->arm_overflow();
+    send_events(link, 1, 33);  // the ALARM and 32 newer: all held, the pump hears no EVACK
+    CHECK(count(link.pump_received(), "EVACK") == 0);
+    send_events(link, 34, 65);  // 64 newer: still held
+    CHECK(count(link.pump_received(), "EVACK") == 0);
+    send_events(link, 66, 66);  // the 65th newer: the held EVACKs but the ALARM's go out, from the probe
+    settle(link);
+    for (std::uint32_t n = 2; n <= 66; ++n) CHECK(count(link.pump_received(), "EVACK,n=" + std::to_string(n) + "*") == 1);
+    CHECK(count(link.pump_received(), "EVACK,n=1*") == 0);
+    // The pump's answers to the probe's EVACKs are real bytes in the trace; the trace is the wire.
+    CHECK(link.sent == link.pump_received());
+    CHECK(link.received == link.pump_sent());
+    CHECK(std::any_of(link.notes.begin(), link.notes.end(), [](const std::string& n) { return n.find("65 events newer than ALARM n=1") != std::string::npos; }));
+    // Each EVACK the probe sent itself (n=2 to 65: held while fewer than 65 newer had come) is
+    // told in a note before its bytes.
+    CHECK(std::count_if(link.notes.begin(), link.notes.end(), [](const std::string& n) { return n.find("sent now by pumprig") != std::string::npos; }) == 64);
+    CHECK(link.probes->take_records().empty());  // not judged yet
+
+    clock.advance(Millis{10'000});
+    link.pump->reply(overflow_event(1));  // the pump kept the ALARM: it comes again
+    settle(link);
+    CHECK(count(link.pump_received(), "EVACK,n=1*") >= 1);  // and is acknowledged at last
+    const auto records = link.probes->take_records();
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].verb == "probe.overflow");
+    CHECK(records[0].answer.kind == record::Answer::Kind::Ok);
+    CHECK(records[0].answer.values.at("after_s") == "10.0");
+    CHECK(link.sent == link.pump_received());
+}
+
+TEST_CASE("probe overflow: an ALARM not sent again within the limit after 65 newer events is recorded with no answer, and its EVACK still sent") {
+    ManualClock clock(kDefaultVirtualEpoch);
+    ProbedLink link(&clock);
+    link.probes->arm_overflow();
+    send_events(link, 1, 40);
+    send_events(link, 41, 66);
+    settle(link);
+    clock.advance(Millis{11'900});
+    CHECK(link.probes->take_records().empty());  // still within the limit
+    clock.advance(Millis{100});
+    const auto records = link.probes->take_records();
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].verb == "probe.overflow");
+    CHECK(records[0].answer.kind == record::Answer::Kind::None);
+    CHECK(records[0].step_label.find("ALARM LOW_RES n=1") != std::string::npos);
+    settle(link);
+    CHECK(count(link.pump_received(), "EVACK,n=1*") == 1);  // sent by the probe: the pump's queue drains
+    CHECK(link.sent == link.pump_received());
+    CHECK(link.received == link.pump_sent());
+}
+
+TEST_CASE("probe overflow: without an ALARM nothing is held") {
+    ProbedLink link;
+    link.probes->arm_overflow();
+    send_events(link, 2, 80);
+    for (std::uint32_t n = 2; n <= 80; ++n) CHECK(count(link.pump_received(), "EVACK,n=" + std::to_string(n) + "*") == 1);
+    CHECK(link.notes.empty());
+    CHECK(link.probes->take_records().empty());
 }
