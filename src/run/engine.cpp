@@ -711,10 +711,13 @@ RunResult Runner::run() {
         std::filesystem::copy_file(opt_.rig_file, rec_.dir() / "rig.json", std::filesystem::copy_options::overwrite_existing, copy_ec);
     write_header();
 
-    if (ok && sampler_) sampler_->start(data_.times.start);
-    if (ok && !sampler_) {
+    // The first reading is taken here, before any step, so that every window (the first starts
+    // at step 1) has a sample at or before its start; a real-time bench's sampler thread takes
+    // the rest, from one period later (its first read could come after step 1 has begun).
+    if (ok) {
         if (auto s = sample_once(); !s) { fail_run(s.error(), Outcome::Error); ok = false; }
     }
+    if (ok && sampler_) sampler_->start(data_.times.start + sc_.settings.sample_period);
     for (std::size_t i = 0; ok && i < sc_.steps.size(); ++i) {
         if (stop_requested()) {
             fail_run(Error{ErrorKind::Io, "ABORTED", "stopped by signal", {}, {}}, Outcome::Aborted);
