@@ -85,8 +85,6 @@ BenchTime pump_ms_to_bench(double pump_t, Millis offset) {
 }
 }  // namespace
 
-BenchTime PumpClockMapping::to_bench(double pump_t) const { return pump_ms_to_bench(pump_t, pump_to_bench_offset); }
-
 BenchTime PumpClockMapping::to_bench(double pump_t, BenchTime received) const {
     // The settings as (from, offset), oldest first; the last one is the fields' own.
     const auto from_of = [&](std::size_t k) { return k < earlier.size() ? earlier[k].set_at : set_at.value_or(BenchTime{}); };

@@ -119,8 +119,6 @@ struct PumpClockMapping {
     // offset in force puts it before that setting, or later than it was received, the previous
     // offset is used if that one fits (both allow the read latency).
     BenchTime to_bench(double pump_t, BenchTime received) const;
-    // The same for a pump time read with no arrival time (one clock setting only).
-    BenchTime to_bench(double pump_t) const;
     // How far a pump time mapped to bench time near `t` may be off: the drift since the setting
     // in force at `t`.
     Millis uncertainty_at(BenchTime t) const;
