@@ -36,21 +36,6 @@ std::string month_long(const std::string& name) {
                  {"do": "start"}, {"do": "wait", "for": "30 d"} ]})";
 }
 
-// pumprig started in the background with its output discarded: its pid.
-pid_t spawn_quietly(std::vector<std::string> argv) {
-    pid_t pid = -1;
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    REQUIRE(posix_spawn(&pid, argv.at(0).c_str(), &fa, nullptr, args.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-}
-
 // Waits (bounded, for the condition, not for a time) until `runs` run folders below `out` hold
 // samples of a running pump, then sends SIGTERM to pumprig: its exit code, -1 if those runs
 // never came or it did not exit.
@@ -207,6 +192,7 @@ TEST_CASE("SIGTERM during a run stops the pump, confirms it and keeps what was m
     const auto out = tmp.path / "runs";
     // Run pumprig in the background; stop it once its record shows samples on disk.
     const pid_t pid = spawn_quietly({kPumprig, "run", "--out", out.string(), scenario.string()});
+    REQUIRE(pid > 0);
     CHECK(terminate_once_running(pid, out, 1) == 3);
     const auto dir = only_run_dir(out);
     const auto record = nlohmann::json::parse(read_file(dir / "record.json"));
@@ -415,6 +401,7 @@ TEST_CASE("SIGTERM during pumprig run --jobs 2 stops both runs, confirms both pu
     }
     const auto out = tmp.path / "runs";
     const pid_t pid = spawn_quietly(argv);
+    REQUIRE(pid > 0);
     // Both runs at once with samples of a running pump on disk (one at a time, the first would
     // pump for 30 days before the second began).
     CHECK(terminate_once_running(pid, out, 2) == 3);

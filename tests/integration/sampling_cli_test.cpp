@@ -144,17 +144,8 @@ TEST_CASE("real time: SIGTERM ends the sampler too, and every reading taken is i
     const auto rig = realtime_rig(tmp.path, "[]");
     const auto sc = scenario(tmp.path, "30 d");
     const auto out = tmp.path / "runs";
-    std::vector<std::string> argv{kPumprig, "run", "--rig", rig.string(), "--out", out.string(), sc.string()};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    REQUIRE(posix_spawn(&pid, kPumprig.c_str(), &fa, nullptr, args.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
+    const pid_t pid = spawn_quietly({kPumprig, "run", "--rig", rig.string(), "--out", out.string(), sc.string()});
+    REQUIRE(pid > 0);
     // Wait (bounded) for the condition, not for a time: committed samples of the running pump.
     std::size_t seen = 0;
     for (int i = 0; i < 1200 && seen <= 60; ++i) {

@@ -87,4 +87,20 @@ inline std::string env_or(const char* name, const std::string& fallback) {
     return v && *v ? v : fallback;
 }
 
+// Starts a program in the background with its output discarded, for a test that ends it by
+// signal: its pid, or -1 when it could not be started.
+inline pid_t spawn_quietly(std::vector<std::string> argv) {
+    pid_t pid = -1;
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    const int rc = posix_spawn(&pid, argv.at(0).c_str(), &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc == 0 ? pid : -1;
+}
+
 }  // namespace pumprig::test
