@@ -9,14 +9,13 @@
 #include <sstream>
 #include <variant>
 
-#include <openssl/evp.h>
-
 #include "core/realtime.hpp"
 #include "core/text.hpp"
 #include "run/sampler.hpp"
 #include "meter/total_tracker.hpp"
 #include "record/folder.hpp"
 #include "record/json.hpp"
+#include "record/manifest.hpp"
 #include "record/recorder.hpp"
 #include "record/version.hpp"
 #include "scenario/expected.hpp"
@@ -57,21 +56,6 @@ constexpr long long kDayMs = 86'400'000LL;
 
 template <class... Ts>
 struct overloaded : Ts... { using Ts::operator()...; };
-
-std::string sha256_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), {});
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    std::string hex;
-    char b[3];
-    for (unsigned int i = 0; i < len; ++i) {
-        std::snprintf(b, sizeof b, "%02x", md[i]);
-        hex += b;
-    }
-    return hex;
-}
 
 std::string safe_name(const std::string& s) {
     std::string out;
@@ -693,7 +677,7 @@ RunResult Runner::run() {
     header_.tool.version = kToolVersion;
     header_.rig = {b_.rig().name, b_.rig().channel, opt_.rig_file, b_.rig().simulator.enabled, b_.virtual_time(),
                    b_.pump().describe_link(), b_.meter().describe()};
-    header_.scenario = {sc_.name, sc_.file.string(), sha256_file(sc_.file), sc_.tags, sc_.requirements};
+    header_.scenario = {sc_.name, sc_.file.string(), record::sha256_file_hex(sc_.file).value_or(std::string()), sc_.tags, sc_.requirements};
     header_.seed = opt_.seed;
     if (sampler_ && opt_.realtime_priority > 0)
         header_.realtime_priority = record::RealtimeInfo{opt_.realtime_priority, sampler_->priority_active(), sampler_->priority_detail()};
