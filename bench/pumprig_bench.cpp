@@ -107,9 +107,13 @@ Config quick_config(Config c) {
 double seconds_since(Steady::time_point t0) { return std::chrono::duration<double>(Steady::now() - t0).count(); }
 
 std::string fmt(const char* f, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return buf;
+    // Sized by a first pass: some row labels are longer than any fixed buffer we would pick.
+    const int n = std::snprintf(nullptr, 0, f, v);
+    if (n <= 0) return {};
+    std::string out(static_cast<std::size_t>(n) + 1, '\0');
+    std::snprintf(out.data(), out.size(), f, v);
+    out.resize(static_cast<std::size_t>(n));
+    return out;
 }
 
 // One line of the table.

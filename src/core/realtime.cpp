@@ -1,5 +1,7 @@
 #include "core/realtime.hpp"
 
+#include <system_error>
+
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -49,5 +51,24 @@ RealtimePriority::~RealtimePriority() {
     p.sched_priority = old_priority_;
     (void)pthread_setschedparam(pthread_self(), old_policy_, &p);
 }
+
+PriorityInheritanceMutex::PriorityInheritanceMutex() {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    // Without inheritance (a kernel without PI futexes) it is still a plain mutex.
+    (void)pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
+    pthread_mutex_init(&mutex_, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+PriorityInheritanceMutex::~PriorityInheritanceMutex() { pthread_mutex_destroy(&mutex_); }
+
+void PriorityInheritanceMutex::lock() {
+    if (const int e = pthread_mutex_lock(&mutex_); e != 0) throw std::system_error(e, std::generic_category(), "pthread_mutex_lock");
+}
+
+bool PriorityInheritanceMutex::try_lock() { return pthread_mutex_trylock(&mutex_) == 0; }
+
+void PriorityInheritanceMutex::unlock() { pthread_mutex_unlock(&mutex_); }
 
 }  // namespace pumprig

@@ -2,6 +2,8 @@
 // time spent sampling does not push the next sample late), and an optional real-time scheduling
 // priority for the thread that samples, so other work on the host cannot delay it.
 #pragma once
+#include <pthread.h>
+
 #include <chrono>
 #include <string>
 
@@ -28,6 +30,24 @@ private:
     int old_policy_ = 0;
     int old_priority_ = 0;
     std::string detail_;
+};
+
+// A mutex with priority inheritance (PTHREAD_PRIO_INHERIT): a SCHED_FIFO thread waiting on it
+// lends its priority to the normal-priority thread holding it, so that holder, preempted by
+// other real-time threads, cannot keep the real-time thread waiting (priority inversion).
+// Lockable, for std::unique_lock and std::condition_variable_any.
+class PriorityInheritanceMutex {
+public:
+    PriorityInheritanceMutex();
+    ~PriorityInheritanceMutex();
+    PriorityInheritanceMutex(const PriorityInheritanceMutex&) = delete;
+    PriorityInheritanceMutex& operator=(const PriorityInheritanceMutex&) = delete;
+    void lock();
+    bool try_lock();
+    void unlock();
+
+private:
+    pthread_mutex_t mutex_;
 };
 
 }  // namespace pumprig

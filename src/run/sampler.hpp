@@ -15,6 +15,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/realtime.hpp"
 #include "core/units.hpp"
 #include "meter/profile.hpp"
 
@@ -68,8 +69,10 @@ public:
 private:
     void loop();
     Options opt_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
+    // Shared with the engine thread (take()), which runs at normal priority: with inheritance,
+    // a SCHED_FIFO sampler waiting on it lends the engine its priority (no priority inversion).
+    PriorityInheritanceMutex mutex_;
+    std::condition_variable_any wake_;
     bool stopping_ = false;
     std::optional<BenchTime> first_due_;
     std::vector<TakenReading> queue_;
