@@ -352,6 +352,7 @@ SafeStopReport Bench::safe_stop() {
                     return r;
                 } else {
                     why = std::string("STOP answered OK but STATUS says state=") + pump::to_string(st->state);
+                    r.refusal = why;
                 }
             }
         }
@@ -362,6 +363,8 @@ SafeStopReport Bench::safe_stop() {
                 r.confirmed_stopped = true;
                 r.detail = "pump stopped (STATUS state=STOPPED; " + why + ")";
                 return r;
+            } else if (st) {
+                r.refusal = why + ", and STATUS says state=" + pump::to_string(st->state);
             }
         }
         session_refused = error && error->kind == ErrorKind::DeviceError && error->code == "AUTH";

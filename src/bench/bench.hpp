@@ -35,6 +35,11 @@ struct SafeStopReport {
     bool attempted = false;
     bool stop_answered = false;     // STOP answered OK
     bool confirmed_stopped = false; // a following STATUS said state=STOPPED
+    // The pump's own answer that it did not stop, when it gave one: a STATUS after the STOP (OK
+    // or refused) saying RUNNING, PRIMING or SUSPENDED. ICD 7 allows STOP in every state, so
+    // this is the pump's fault (check stop.end FAILs); without it (link lost, no answer) the
+    // pump's state is unknown and the check is INCONCLUSIVE.
+    std::string refusal;
     std::string detail;
 };
 

@@ -274,9 +274,11 @@ nlohmann::json to_json(const RunRecord& r) {
         j["initial_state"] = {{"state", r.initial_state->state.empty() ? json(nullptr) : json(r.initial_state->state)},
                               {"stop_sent", r.initial_state->stop_sent}, {"confirmed_stopped", r.initial_state->confirmed_stopped},
                               {"settled_ms", r.initial_state->settled.count()}, {"detail", r.initial_state->detail}};
-    if (r.safe_stop)
+    if (r.safe_stop) {
         j["safe_stop"] = {{"attempted", r.safe_stop->attempted}, {"stop_answered", r.safe_stop->stop_answered},
                           {"confirmed_stopped", r.safe_stop->confirmed_stopped}, {"detail", r.safe_stop->detail}};
+        if (!r.safe_stop->refusal.empty()) j["safe_stop"]["refusal"] = r.safe_stop->refusal;
+    }
     if (r.links) {
         const auto& l = *r.links;
         j["links"] = {{"pump", {{"requests", l.requests}, {"retries", l.retries}, {"busy", l.busy}, {"crc_errors", l.crc_errors},
@@ -418,7 +420,7 @@ Result<RunRecord> run_record_from_json(const json& j, std::string_view where) {
         if (j.contains("safe_stop") && j.at("safe_stop").is_object()) {
             const json& s = j.at("safe_stop");
             r.safe_stop = SafeStopInfo{s.value("attempted", false), s.value("stop_answered", false), s.value("confirmed_stopped", false),
-                                       s.value("detail", "")};
+                                       s.value("detail", ""), s.value("refusal", "")};
         }
         at = "/links";
         if (j.contains("links") && j.at("links").is_object()) {

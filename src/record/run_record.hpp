@@ -58,6 +58,7 @@ struct SafeStopInfo {
     bool stop_answered = false;
     bool confirmed_stopped = false;
     std::string detail;
+    std::string refusal;  // the pump's own answer that it did not stop ("" when it gave none)
 };
 
 // How the pump was found at the start of the run, and whether it was stopped before anything

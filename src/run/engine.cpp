@@ -761,6 +761,7 @@ RunResult Runner::run() {
         log("cannot read the samples back for judging: " + back.error().describe());
     }
     data_.complete = ok;
+    data_.stop_at_end = verify::StopAtEnd{result.safe_stop.confirmed_stopped, result.safe_stop.refusal, result.safe_stop.detail};
     result.checks = judge(sc_, data_);
     // The outcome rule, shared with `pumprig report` (record/outcome.hpp).
     const auto decision = record::decide_outcome(result.checks, ended_early);
@@ -772,7 +773,7 @@ RunResult Runner::run() {
     header_.outcome = result.outcome;
     header_.error = result.error;
     header_.safe_stop = record::SafeStopInfo{result.safe_stop.attempted, result.safe_stop.stop_answered,
-                                             result.safe_stop.confirmed_stopped, result.safe_stop.detail};
+                                             result.safe_stop.confirmed_stopped, result.safe_stop.detail, result.safe_stop.refusal};
     const auto& pc = b_.pump().counters();
     const auto& mc = b_.meter().counters();
     header_.links = record::LinkCounters{pc.requests, pc.retries, pc.busy, pc.crc_errors, pc.timeouts, pc.events, pc.duplicate_events,

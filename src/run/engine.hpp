@@ -21,6 +21,7 @@
 #include "scenario/scenario.hpp"
 #include "verify/checks.hpp"
 #include "verify/iec60601.hpp"
+#include "verify/report_checks.hpp"
 
 namespace pumprig::run {
 
@@ -90,6 +91,8 @@ struct RecordedRun {
     // The run went through every step and ended normally: events were read up to times.end,
     // so an event window that closed by then has passed even beyond the last meter sample.
     bool complete = false;
+    // What the safe stop at the end found (unset: the run never reached it).
+    std::optional<verify::StopAtEnd> stop_at_end;
 };
 std::vector<verify::CheckResult> judge(const scenario::Scenario& scenario, const RecordedRun& run);
 // The IEC 60601-2-24 analysis parameters of an accuracy check: what judge() judges with and

@@ -400,4 +400,36 @@ void discount_meter_checks(std::vector<CheckResult>& results) {
     }
 }
 
+CheckResult check_stop_at_end(const std::optional<StopAtEnd>& stop, BenchTime at, std::vector<std::string> requirements) {
+    CheckResult r;
+    r.id = "stop.end";
+    r.name = "pump stopped at the end of the run";
+    r.kind = "command";
+    r.unit = "count";
+    r.expected = 1;  // measured 1: a STATUS said STOPPED after the run's STOP
+    r.lower = 1;
+    r.upper = 1;
+    r.tolerance = "the pump's answer";
+    r.tolerance_source = "pump ICD 7 (STOP: allowed in every state, stops all delivery)";
+    r.requirements = std::move(requirements);
+    r.window_start = at;
+    r.window_end = at;
+    if (!stop) {
+        r.verdict = Verdict::Inconclusive;
+        r.detail = "the run ended before its safe stop (killed?): nothing says whether the pump stopped";
+    } else if (stop->confirmed_stopped) {
+        r.measured = 1;
+        r.verdict = Verdict::Pass;
+        r.detail = stop->detail;
+    } else if (!stop->refusal.empty()) {
+        r.measured = 0;
+        r.verdict = Verdict::Fail;
+        r.detail = "the pump did not stop: " + stop->refusal;
+    } else {
+        r.verdict = Verdict::Inconclusive;
+        r.detail = "the pump could not be confirmed stopped, nor did it say it was running: " + stop->detail;
+    }
+    return r;
+}
+
 }  // namespace pumprig::verify

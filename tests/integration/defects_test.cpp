@@ -201,6 +201,8 @@ TEST_CASE("defect low_res_late_1ml is caught") { check_defect("low_res_late_1ml"
 TEST_CASE("defect low_res_never is caught") { check_defect("low_res_never"); }
 TEST_CASE("defect empty_res_no_min_rate is caught") { check_defect("empty_res_no_min_rate"); }
 TEST_CASE("defect stop_keeps_bolus is caught") { check_defect("stop_keeps_bolus"); }
+TEST_CASE("defect stop_ignored is caught") { check_defect("stop_ignored"); }
+TEST_CASE("defect stop_refused is caught") { check_defect("stop_refused"); }
 TEST_CASE("defect retry_executed_again is caught") { check_defect("retry_executed_again"); }
 TEST_CASE("defect events_not_resent is caught") { check_defect("events_not_resent"); }
 TEST_CASE("defect event_overflow_drops_alarms is caught") { check_defect("event_overflow_drops_alarms"); }

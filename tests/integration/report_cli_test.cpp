@@ -422,15 +422,19 @@ TEST_CASE("a record of pumprig 0.1.0 is read and rebuilt to the checks it record
     // Check by check: the same ids, verdicts and measured values as pumprig 0.1.0 judged. The
     // reservoir checks report their worst STATUS relative to the band, and the band is now taken
     // on the programmed volume (docs/checks.md, issue 14), so another STATUS can be the worst:
-    // their verdicts must agree, their measured values need not.
-    REQUIRE(rebuilt.at("checks").size() == original.at("checks").size());
-    for (std::size_t i = 0; i < original.at("checks").size(); ++i) {
-        const auto& a = original["checks"][i];
-        const auto& b = rebuilt["checks"][i];
-        CAPTURE(a.at("id"));
-        CHECK(b.at("id") == a.at("id"));
-        CHECK(b.at("verdict") == a.at("verdict"));
+    // their verdicts must agree, their measured values need not. One check is new since
+    // 0.1.0: stop.end, judged from the record's safe_stop (confirmed stopped: PASS).
+    REQUIRE(rebuilt.at("checks").size() == original.at("checks").size() + 1);
+    std::map<std::string, json> by_id;
+    for (const auto& b : rebuilt.at("checks")) by_id[b.at("id").get<std::string>()] = b;
+    REQUIRE(by_id.count("stop.end") == 1);
+    CHECK(by_id["stop.end"].at("verdict") == "PASS");
+    for (const auto& a : original.at("checks")) {
         const std::string id = a.at("id");
+        CAPTURE(id);
+        REQUIRE(by_id.count(id) == 1);
+        const auto& b = by_id[id];
+        CHECK(b.at("verdict") == a.at("verdict"));
         if (!id.starts_with("reservoir.")) CHECK(b.at("measured") == a.at("measured"));
     }
     CHECK(read_file(dir / "report.html").find("id=\"verdict\">PASS</span>") != std::string::npos);

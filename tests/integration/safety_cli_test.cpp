@@ -147,10 +147,18 @@ TEST_CASE("a pump that will not stop: the run ends NOT confirmed stopped and the
         CHECK(detail1.find(defect == "stop_ignored" ? "STOP answered OK but STATUS says state=RUNNING" : "code=STATE") != std::string::npos);
         CHECK(detail1.find(" s)") != std::string::npos);  // "(N attempts over 10.x s)": it gave up at its bound
         CHECK(first.err.find("pump left NOT confirmed stopped") != std::string::npos);
-        // docs/reliability.md: a run that ends at its last step exits as its verdicts say (0 or
-        // 1); the record and the console line carry the unsafe ending.
-        CHECK(first.exit_code == (r1["outcome"] == "PASS" ? 0 : 1));
-        CHECK(r1["outcome"] != "ERROR");
+        // The pump's own STATUS said it was still RUNNING after the STOP: the record keeps that
+        // answer, check stop.end FAILs (ICD 7), and so does the run (exit 1), whatever else passed.
+        const std::string refusal = r1["safe_stop"].value("refusal", "");
+        CHECK(refusal.find("STATUS says state=RUNNING") != std::string::npos);
+        const nlohmann::json* stop_end = nullptr;
+        for (const auto& c : r1["checks"])
+            if (c["id"] == "stop.end") stop_end = &c;
+        REQUIRE(stop_end != nullptr);
+        CHECK((*stop_end)["verdict"] == "FAIL");
+        CHECK((*stop_end)["detail"].get<std::string>().find("did not stop") != std::string::npos);
+        CHECK(r1["outcome"] == "FAIL");
+        CHECK(first.exit_code == 1);
 
         // 2. The next run finds the pump RUNNING, cannot stop it, and sends nothing that
         // changes the pump (no CLOCK, REFILL, PROG, START): exit 3, the record says why.

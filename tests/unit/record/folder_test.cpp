@@ -167,6 +167,7 @@ TEST_CASE("a run record reads back as written") {
     r.checks = {CheckResult{}};
     r.checks[0].id = "volume.1";
     r.checks[0].tolerance_source = "pump ICD 9";
+    r.safe_stop = SafeStopInfo{true, true, false, "gave up (51 attempts over 10.0 s)", "STOP answered OK but STATUS says state=RUNNING"};
     auto back = run_record_from_json(nlohmann::json::parse(to_json(r).dump()), "x");
     REQUIRE(back);
     CHECK(back->schema_version == kSchemaVersion);
@@ -181,6 +182,12 @@ TEST_CASE("a run record reads back as written") {
     CHECK(back->horizon == r.horizon);
     CHECK(back->outcome == Outcome::Error);
     CHECK(back->checks.at(0).tolerance_source == "pump ICD 9");
+    REQUIRE(back->safe_stop);
+    CHECK(back->safe_stop->refusal == "STOP answered OK but STATUS says state=RUNNING");
+    CHECK_FALSE(back->safe_stop->confirmed_stopped);
+    // A pump that stopped has no refusal, and the record no such key.
+    r.safe_stop = SafeStopInfo{true, true, true, "pump stopped (STATUS state=STOPPED)", ""};
+    CHECK_FALSE(to_json(r)["safe_stop"].contains("refusal"));
 }
 
 TEST_CASE("a run cut short is read up to its horizon, steps after it not run") {

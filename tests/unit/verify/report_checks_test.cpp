@@ -197,3 +197,26 @@ TEST_CASE("verify meter.zero: flow while stopped with the pump's count unchanged
     auto pump_flow = check_meter_health(samples, segments, statuses, Millis{0}, p);
     CHECK(find(pump_flow, "meter.zero") == nullptr);
 }
+
+TEST_CASE("verify stop.end: PASS when STATUS said STOPPED, FAIL when the pump said it kept on, INCONCLUSIVE when it said nothing") {
+    const BenchTime end{Millis{3'600'000}};
+    const auto stopped = check_stop_at_end(StopAtEnd{true, "", "pump stopped (STATUS state=STOPPED)"}, end, {"SRS-DEL-004"});
+    CHECK(stopped.id == "stop.end");
+    CHECK(stopped.verdict == Verdict::Pass);
+    CHECK(stopped.requirements == std::vector<std::string>{"SRS-DEL-004"});
+    CHECK(stopped.tolerance_source.find("ICD 7") != std::string::npos);
+
+    // STOP answered OK, STATUS still RUNNING (pump defect stop_ignored): the pump's own word.
+    const auto ignored = check_stop_at_end(StopAtEnd{false, "STOP answered OK but STATUS says state=RUNNING", "... (51 attempts over 10.0 s)"},
+                                           end, {});
+    CHECK(ignored.verdict == Verdict::Fail);
+    CHECK(ignored.detail.find("state=RUNNING") != std::string::npos);
+
+    // No answer at all (link lost): nothing says what the pump did.
+    const auto lost = check_stop_at_end(StopAtEnd{false, "", "STOP failed: link lost (3 attempts over 10.1 s)"}, end, {});
+    CHECK(lost.verdict == Verdict::Inconclusive);
+    CHECK(lost.detail.find("link lost") != std::string::npos);
+
+    // A run killed before its safe stop (a rebuilt report).
+    CHECK(check_stop_at_end(std::nullopt, end, {}).verdict == Verdict::Inconclusive);
+}
