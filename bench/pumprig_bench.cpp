@@ -422,7 +422,7 @@ void meter_sampling(const Config& cfg, std::vector<Row>& rows) {
         const std::string link_note = tcp_link ? "loopback TCP: the simulator's Modbus server and the 2 shared cores"
                                                : "pseudo-terminal: kernel tty layer and the simulator's RTU server";
         rows.push_back({item, "pumprig sampling path (read, decode, track, record)", rate_text(o, "reads/s"), ratio(o),
-                        ">= 0.9 of bare libmodbus", (o && b) ? (o.per_s >= 0.9 * b.per_s ? "met" : "MISSED") : "",
+                        ">= 0.97 of bare libmodbus (issue 19)", (o && b) ? (o.per_s >= 0.97 * b.per_s ? "met" : "MISSED") : "",
                         link_note});
         rows.push_back({item, "bare libmodbus loop (reference)", rate_text(b, "reads/s"), b ? "1.00" : "", "", "", link_note});
         rows.push_back({item, "mbpoll (-l 10)", rate_text(mp, "reads/s"), ratio(mp), "", "",
@@ -712,6 +712,8 @@ int analysis_child(const Config& cfg, int days) {
     const auto plan = scenario::expand(*sc, data.times);
     const Millis tau{20'000};
     data.line_tau = tau;
+    // A pump that stopped at the end, as every conforming run ends (check stop.end).
+    data.stop_at_end = verify::StopAtEnd{true, "", "pump stopped (STATUS state=STOPPED)"};
 
     std::mt19937_64 rng(1);
     std::normal_distribution<double> total_noise(0.0, 0.01), flow_noise(0.0, 0.005);
