@@ -713,7 +713,7 @@ int analysis_child(const Config& cfg, int days) {
     const Millis tau{20'000};
     data.line_tau = tau;
     // A pump that stopped at the end, as every conforming run ends (check stop.end).
-    data.stop_at_end = verify::StopAtEnd{true, "", "pump stopped (STATUS state=STOPPED)"};
+    data.safe_stop = record::SafeStopInfo{true, true, true, "pump stopped (STATUS state=STOPPED)", ""};
 
     std::mt19937_64 rng(1);
     std::normal_distribution<double> total_noise(0.0, 0.01), flow_noise(0.0, 0.005);

@@ -761,7 +761,9 @@ RunResult Runner::run() {
         log("cannot read the samples back for judging: " + back.error().describe());
     }
     data_.complete = ok;
-    data_.stop_at_end = verify::StopAtEnd{result.safe_stop.confirmed_stopped, result.safe_stop.refusal, result.safe_stop.detail};
+    header_.safe_stop = record::SafeStopInfo{result.safe_stop.attempted, result.safe_stop.stop_answered,
+                                             result.safe_stop.confirmed_stopped, result.safe_stop.detail, result.safe_stop.refusal};
+    data_.safe_stop = header_.safe_stop;  // judged as recorded, as a rebuilt report judges it
     result.checks = judge(sc_, data_);
     // The outcome rule, shared with `pumprig report` (record/outcome.hpp).
     const auto decision = record::decide_outcome(result.checks, ended_early);
@@ -772,8 +774,6 @@ RunResult Runner::run() {
     header_.end = data_.times.end;
     header_.outcome = result.outcome;
     header_.error = result.error;
-    header_.safe_stop = record::SafeStopInfo{result.safe_stop.attempted, result.safe_stop.stop_answered,
-                                             result.safe_stop.confirmed_stopped, result.safe_stop.detail, result.safe_stop.refusal};
     const auto& pc = b_.pump().counters();
     const auto& mc = b_.meter().counters();
     header_.links = record::LinkCounters{pc.requests, pc.retries, pc.busy, pc.crc_errors, pc.timeouts, pc.events, pc.duplicate_events,

@@ -92,7 +92,7 @@ struct RecordedRun {
     // so an event window that closed by then has passed even beyond the last meter sample.
     bool complete = false;
     // What the safe stop at the end found (unset: the run never reached it).
-    std::optional<verify::StopAtEnd> stop_at_end;
+    std::optional<record::SafeStopInfo> safe_stop;
 };
 std::vector<verify::CheckResult> judge(const scenario::Scenario& scenario, const RecordedRun& run);
 // The IEC 60601-2-24 analysis parameters of an accuracy check: what judge() judges with and

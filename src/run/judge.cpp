@@ -411,7 +411,7 @@ std::vector<verify::CheckResult> judge(const scenario::Scenario& sc, const Recor
     }
 
     // Whatever the run showed, a pump told to stop must stop (ICD 7).
-    out.push_back(verify::check_stop_at_end(run.stop_at_end, run.times.end, {"SRS-DEL-004"}));
+    out.push_back(verify::check_stop_at_end(run.safe_stop, run.times.end, {"SRS-DEL-004"}));
 
     // The meter's own health (section 9): a faulty meter is reported as such, and the checks
     // that rest on its data are then not judged either way.

@@ -126,8 +126,7 @@ Result<LoadedRun> load_run(const fs::path& dir, const fs::path& fixtures_dir) {
     d.times.end = run.record.end ? *run.record.end : folder->horizon ? std::max(last, *folder->horizon - Millis{1}) : last;
     d.last_data = d.samples.empty() ? d.times.end : d.samples.back().t;
     d.complete = run.complete;
-    if (run.record.safe_stop)
-        d.stop_at_end = verify::StopAtEnd{run.record.safe_stop->confirmed_stopped, run.record.safe_stop->refusal, run.record.safe_stop->detail};
+    d.safe_stop = run.record.safe_stop;
     d.line_tau_uncertainty = run.record.line_tau_uncertainty;
 
     // The pump clock mapping: the record's (schema 1: the first offset, then each step's).

@@ -400,7 +400,7 @@ void discount_meter_checks(std::vector<CheckResult>& results) {
     }
 }
 
-CheckResult check_stop_at_end(const std::optional<StopAtEnd>& stop, BenchTime at, std::vector<std::string> requirements) {
+CheckResult check_stop_at_end(const std::optional<record::SafeStopInfo>& stop, BenchTime at, std::vector<std::string> requirements) {
     CheckResult r;
     r.id = "stop.end";
     r.name = "pump stopped at the end of the run";

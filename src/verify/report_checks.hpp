@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "record/outcome.hpp"
+#include "record/run_record.hpp"
 #include "verify/checks.hpp"
 
 namespace pumprig::verify {
@@ -110,17 +111,12 @@ std::vector<CheckResult> check_meter_health(std::span<const Sample> samples, std
 // ---------------------------------------------------------------------------------------------
 // The pump left stopped at the end of the run
 
-// What the run's safe stop found (record.json "safe_stop"): STOP, then a STATUS.
-struct StopAtEnd {
-    bool confirmed_stopped = false;  // a STATUS said STOPPED
-    std::string refusal;             // the pump's own answer that it did not stop ("" if none)
-    std::string detail;
-};
-// "stop.end": ICD 7 allows STOP in every state and STOP stops all delivery, so a pump that,
-// told to stop, reports RUNNING, PRIMING or SUSPENDED fails, whatever else the run showed.
-// PASS when a STATUS confirmed STOPPED; INCONCLUSIVE when the pump never said (link lost,
-// simulator gone, a run killed before its safe stop: `stop` unset).
-CheckResult check_stop_at_end(const std::optional<StopAtEnd>& stop, BenchTime at, std::vector<std::string> requirements);
+// "stop.end", from what the run's safe stop found (record.json "safe_stop": STOP, then a
+// STATUS): ICD 7 allows STOP in every state and STOP stops all delivery, so a pump that, told
+// to stop, reports RUNNING, PRIMING or SUSPENDED (`refusal`) fails, whatever else the run
+// showed. PASS when a STATUS confirmed STOPPED; INCONCLUSIVE when the pump never said (link
+// lost, simulator gone, a run killed before its safe stop: `stop` unset).
+CheckResult check_stop_at_end(const std::optional<record::SafeStopInfo>& stop, BenchTime at, std::vector<std::string> requirements);
 
 // The failed meter checks, named: the outcome rule's (record/outcome.hpp).
 using record::meter_fault;

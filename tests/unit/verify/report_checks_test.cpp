@@ -200,20 +200,20 @@ TEST_CASE("verify meter.zero: flow while stopped with the pump's count unchanged
 
 TEST_CASE("verify stop.end: PASS when STATUS said STOPPED, FAIL when the pump said it kept on, INCONCLUSIVE when it said nothing") {
     const BenchTime end{Millis{3'600'000}};
-    const auto stopped = check_stop_at_end(StopAtEnd{true, "", "pump stopped (STATUS state=STOPPED)"}, end, {"SRS-DEL-004"});
+    const auto stopped = check_stop_at_end(record::SafeStopInfo{true, true, true, "pump stopped (STATUS state=STOPPED)", ""}, end, {"SRS-DEL-004"});
     CHECK(stopped.id == "stop.end");
     CHECK(stopped.verdict == Verdict::Pass);
     CHECK(stopped.requirements == std::vector<std::string>{"SRS-DEL-004"});
     CHECK(stopped.tolerance_source.find("ICD 7") != std::string::npos);
 
     // STOP answered OK, STATUS still RUNNING (pump defect stop_ignored): the pump's own word.
-    const auto ignored = check_stop_at_end(StopAtEnd{false, "STOP answered OK but STATUS says state=RUNNING", "... (51 attempts over 10.0 s)"},
+    const auto ignored = check_stop_at_end(record::SafeStopInfo{true, true, false, "... (51 attempts over 10.0 s)", "STOP answered OK but STATUS says state=RUNNING"},
                                            end, {});
     CHECK(ignored.verdict == Verdict::Fail);
     CHECK(ignored.detail.find("state=RUNNING") != std::string::npos);
 
     // No answer at all (link lost): nothing says what the pump did.
-    const auto lost = check_stop_at_end(StopAtEnd{false, "", "STOP failed: link lost (3 attempts over 10.1 s)"}, end, {});
+    const auto lost = check_stop_at_end(record::SafeStopInfo{true, false, false, "STOP failed: link lost (3 attempts over 10.1 s)", ""}, end, {});
     CHECK(lost.verdict == Verdict::Inconclusive);
     CHECK(lost.detail.find("link lost") != std::string::npos);
 
