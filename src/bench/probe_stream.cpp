@@ -231,42 +231,33 @@ void ProbeStream::observe_overflow_event(std::uint32_t n, const std::string& t, 
     }
     const auto a = held_alarm(n);
     if (a == o.alarms.end() || a->judged || a->t != t) return;
-    a->judged = true;
-    record::CommandRecord c;
-    c.bench_t = *o.overflowed_at;
-    c.step_label = "probe: ALARM " + a->code + " n=" + std::to_string(a->n) + " left unacknowledged past " +
-                   std::to_string(kOverflowEvents) + " newer events";
-    c.verb = "probe.overflow";
     // What pumprig saw, not an ICD answer: the pump kept the ALARM and sent it again after_s
     // after the last of the newer events (check_probe_resends judges the time).
-    c.answer = record::Answer::ok();
-    c.answer.values["after_s"] = seconds_text(std::chrono::duration_cast<Millis>(now() - *o.overflowed_at));
-    records_.push_back(c);
-    if (auto h = o.held.find(n); h != o.held.end()) {
-        o.to_send.push_back(h->second);
-        o.held.erase(h);
-    }
+    judge_held_alarm(*a, record::Answer::ok());
 }
 
 void ProbeStream::judge_late_alarms() {
-    auto& o = overflow_;
-    if (!o.overflowed_at || now() - *o.overflowed_at < kResendLimit) return;
-    for (auto& a : o.alarms) {
-        if (a.judged) continue;
-        a.judged = true;
-        record::CommandRecord c;
-        c.bench_t = *o.overflowed_at;
-        c.step_label = "probe: ALARM " + a.code + " n=" + std::to_string(a.n) + " left unacknowledged past " +
-                       std::to_string(kOverflowEvents) + " newer events";
-        c.verb = "probe.overflow";
+    if (!overflow_.overflowed_at || now() - *overflow_.overflowed_at < kResendLimit) return;
+    for (auto& a : overflow_.alarms)
         // The ALARM did not come again: the pump dropped it. No answer, and how long pumprig waited.
-        c.answer = record::Answer::none();
-        c.answer.values["after_s"] = seconds_text(std::chrono::duration_cast<Millis>(now() - *o.overflowed_at));
-        records_.push_back(c);
-        if (auto h = o.held.find(a.n); h != o.held.end()) {
-            o.to_send.push_back(h->second);
-            o.held.erase(h);
-        }
+        if (!a.judged) judge_held_alarm(a, record::Answer::none());
+}
+
+void ProbeStream::judge_held_alarm(HeldAlarm& a, record::Answer answer) {
+    auto& o = overflow_;
+    a.judged = true;
+    record::CommandRecord c;
+    c.bench_t = *o.overflowed_at;
+    c.step_label = "probe: ALARM " + a.code + " n=" + std::to_string(a.n) + " left unacknowledged past " +
+                   std::to_string(kOverflowEvents) + " newer events";
+    c.verb = "probe.overflow";
+    c.answer = std::move(answer);
+    c.answer.values["after_s"] = seconds_text(std::chrono::duration_cast<Millis>(now() - *o.overflowed_at));
+    records_.push_back(std::move(c));
+    // Judged: its held EVACK goes out now.
+    if (auto h = o.held.find(a.n); h != o.held.end()) {
+        o.to_send.push_back(h->second);
+        o.held.erase(h);
     }
 }
 

@@ -118,6 +118,8 @@ private:
     bool holds_evack(std::uint32_t n) const;
     void observe_overflow_event(std::uint32_t n, const std::string& t, const std::string& type, const std::string& code);
     void judge_late_alarms();
+    // Records the probe.overflow answer for `a` (came again: OK; not: none) and releases its EVACK.
+    void judge_held_alarm(HeldAlarm& a, record::Answer answer);
     Result<void> send_held_evacks(std::string& out);
     std::vector<record::CommandRecord> records_;
 };
