@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 
 #include "driver_fake_pump.hpp"
@@ -411,18 +412,26 @@ TEST_CASE("driver: a pump that echoes the AUTH mac never gets it into an error, 
     CHECK(rig.trace.find("x=<redacted>") != std::string::npos);
 }
 
-TEST_CASE("driver: a damaged answer is discarded, the same frame sent again at once, and the good answer taken") {
-    Rig rig;
-    int seen = 0;
-    rig.pump->on_frame = [&seen](const codec::DecodedLine& l, FakePumpState& p) {
+namespace {
+
+// The fake pump answers the first frame with its OK damaged by `damage`, every later one well.
+void damage_first_answer(Rig& rig, std::function<void(std::string& frame)> damage) {
+    rig.pump->on_frame = [seen = 0, damage = std::move(damage)](const codec::DecodedLine& l, FakePumpState& p) mutable {
         if (++seen == 1) {
             auto bad = codec::encode_frame(std::to_string(seq_of(l)) + ",OK");
-            bad[bad.size() - 3] = bad[bad.size() - 3] == '0' ? '1' : '0';
+            damage(bad);
             p.to_host.push_back(bad);
         } else {
             p.reply(seq_of(l), "OK");
         }
     };
+}
+
+}  // namespace
+
+TEST_CASE("driver: a damaged answer is discarded, the same frame sent again at once, and the good answer taken") {
+    Rig rig;
+    damage_first_answer(rig, [](std::string& bad) { bad[bad.size() - 3] = bad[bad.size() - 3] == '0' ? '1' : '0'; });
     REQUIRE(rig.driver->start());
     REQUIRE(rig.pump->writes.size() == 2);
     CHECK(rig.pump->writes[0] == rig.pump->writes[1]);
@@ -434,16 +443,7 @@ TEST_CASE("driver: an answer broken by a byte outside the printable range, even 
     // The receiving rules drop such a line silently; it is not an event, so it reads as this
     // request's answer, damaged (1 % line noise: docs/reliability.md).
     Rig rig;
-    int seen = 0;
-    rig.pump->on_frame = [&seen](const codec::DecodedLine& l, FakePumpState& p) {
-        if (++seen == 1) {
-            auto bad = codec::encode_frame(std::to_string(seq_of(l)) + ",OK");
-            bad[1] = static_cast<char>(bad[1] ^ 0x80);  // the SEQ's first digit
-            p.to_host.push_back(bad);
-        } else {
-            p.reply(seq_of(l), "OK");
-        }
-    };
+    damage_first_answer(rig, [](std::string& bad) { bad[1] = static_cast<char>(bad[1] ^ 0x80); });  // the SEQ's first digit
     REQUIRE(rig.driver->start());
     REQUIRE(rig.pump->writes.size() == 2);
     CHECK(rig.pump->writes[0] == rig.pump->writes[1]);
