@@ -9,6 +9,7 @@
 #include "history/results_store.hpp"
 #include "history_postgres.hpp"
 #include "peer_support.hpp"
+#include "support/history_checks.hpp"
 
 using namespace pumprig;
 using namespace pumprig::peertest;
@@ -252,15 +253,10 @@ TEST_CASE("SIGTERM during pumprig eol stops the pump, records the run as ABORTED
     CHECK(out[0].starts_with("FAIL SIM0001 run: aborted"));
     const auto record = nlohmann::json::parse(read_text(only_run_dir(runs_dir) / "record.json"));
     CHECK(record["safe_stop"]["confirmed_stopped"] == true);
-    auto store = history::open_store(history);
-    REQUIRE(store);
-    auto runs = (*store)->runs_for("SIM0001", false);
-    REQUIRE(runs);
-    REQUIRE(runs->size() == 1);
-    CHECK((*runs)[0].verdict == "ABORTED");
     // A stopped run says nothing about the unit: it spends no retest (issue 15).
-    CHECK_FALSE((*runs)[0].tested);
-    CHECK(*(*store)->tested_runs("SIM0001") == 0);
+    const auto runs = test::untested_runs(history, "SIM0001", false);
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].verdict == "ABORTED");
 }
 
 TEST_CASE("pumprig eol: a bench error is ERROR in the history, never a tested FAIL, and spends no retest") {
@@ -283,15 +279,10 @@ TEST_CASE("pumprig eol: a bench error is ERROR in the history, never a tested FA
         REQUIRE(out.size() == 1);
         CHECK(out[0].starts_with("FAIL SIM0001 bench: "));
     }
-    auto store = history::open_store(history);
-    REQUIRE(store);
-    auto runs = (*store)->runs_for("SIM0001", true);
-    REQUIRE(runs);
-    REQUIRE(runs->size() == 2);
-    for (const auto& run : *runs) {
+    const auto runs = test::untested_runs(history, "SIM0001", true);
+    REQUIRE(runs.size() == 2);
+    for (const auto& run : runs) {
         CHECK(run.verdict == "ERROR");
-        CHECK_FALSE(run.tested);
         CHECK_FALSE(run.measurements.empty());  // what was measured is kept
     }
-    CHECK(*(*store)->tested_runs("SIM0001") == 0);
 }

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "bench/sim_process.hpp"
-#include "history/results_store.hpp"
 #include "peer_support.hpp"
+#include "support/history_checks.hpp"
 
 using namespace pumprig;
 using namespace pumprig::peertest;
@@ -189,14 +189,9 @@ TEST_CASE("a pump that will not stop: the run ends NOT confirmed stopped and the
         INFO(eol.err);
         CHECK(eol.exit_code == 3);
         CHECK(eol.out.starts_with("FAIL SIM0001 bench: "));
-        auto store = history::open_store(history);
-        REQUIRE(store);
-        auto runs = (*store)->runs_for("SIM0001", true);
-        REQUIRE(runs);
-        REQUIRE(runs->size() == 1);
-        CHECK((*runs)[0].verdict == "ERROR");
-        CHECK_FALSE((*runs)[0].tested);
-        CHECK(*(*store)->tested_runs("SIM0001") == 0);
+        const auto runs = test::untested_runs(history, "SIM0001", true);
+        REQUIRE(runs.size() == 1);
+        CHECK(runs[0].verdict == "ERROR");
         sim->stop();
     }
 }
