@@ -14,6 +14,7 @@
 #include "bench/sim_process.hpp"
 #include "core/clock.hpp"
 #include "meter/meter_driver.hpp"
+#include "record/run_record.hpp"
 #include "pump/driver/pump_driver.hpp"
 #include "transport/byte_stream.hpp"
 
@@ -30,18 +31,8 @@ struct BenchOptions {
     std::function<void(std::size_t channel, pump::TraceKind kind, std::string_view bytes)> channel_pump_trace;
 };
 
-// What pumprig could do to leave the pump safe at the end of a run.
-struct SafeStopReport {
-    bool attempted = false;
-    bool stop_answered = false;     // STOP answered OK
-    bool confirmed_stopped = false; // a following STATUS said state=STOPPED
-    // The pump's own answer that it did not stop, when it gave one: a STATUS after the STOP (OK
-    // or refused) saying RUNNING, PRIMING or SUSPENDED. ICD 7 allows STOP in every state, so
-    // this is the pump's fault (check stop.end FAILs); without it (link lost, no answer) the
-    // pump's state is unknown and the check is INCONCLUSIVE.
-    std::string refusal;
-    std::string detail;
-};
+// What pumprig could do to leave the pump safe at the end of a run: the record's own struct.
+using SafeStopReport = record::SafeStopInfo;
 
 // What the pump was doing when a run began, and what pumprig did about it (record.json
 // "initial_state"). A pump left running (a run before was killed) is stopped first.

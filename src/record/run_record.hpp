@@ -53,12 +53,17 @@ struct RealtimeInfo {
     std::string detail;
 };
 
+// What pumprig could do to leave the pump safe at the end of a run (bench::Bench::safe_stop).
 struct SafeStopInfo {
     bool attempted = false;
-    bool stop_answered = false;
-    bool confirmed_stopped = false;
+    bool stop_answered = false;     // STOP answered OK
+    bool confirmed_stopped = false; // a following STATUS said state=STOPPED
     std::string detail;
-    std::string refusal;  // the pump's own answer that it did not stop ("" when it gave none)
+    // The pump's own answer that it did not stop, when it gave one: a STATUS after the STOP (OK
+    // or refused) saying RUNNING, PRIMING or SUSPENDED. ICD 7 allows STOP in every state, so
+    // this is the pump's fault (check stop.end FAILs); without it (link lost, no answer) the
+    // pump's state is unknown and the check is INCONCLUSIVE.
+    std::string refusal;
 };
 
 // How the pump was found at the start of the run, and whether it was stopped before anything

@@ -761,9 +761,8 @@ RunResult Runner::run() {
         log("cannot read the samples back for judging: " + back.error().describe());
     }
     data_.complete = ok;
-    header_.safe_stop = record::SafeStopInfo{result.safe_stop.attempted, result.safe_stop.stop_answered,
-                                             result.safe_stop.confirmed_stopped, result.safe_stop.detail, result.safe_stop.refusal};
-    data_.safe_stop = header_.safe_stop;  // judged as recorded, as a rebuilt report judges it
+    header_.safe_stop = result.safe_stop;
+    data_.safe_stop = result.safe_stop;  // judged as recorded, as a rebuilt report judges it
     result.checks = judge(sc_, data_);
     // The outcome rule, shared with `pumprig report` (record/outcome.hpp).
     const auto decision = record::decide_outcome(result.checks, ended_early);
